@@ -1,0 +1,142 @@
+//! Compute backends: a runtime value, not a type parameter (burn 0.22's `Device`).
+
+use std::fmt;
+
+use burn::tensor::Device;
+
+use crate::error::{Error, Result};
+
+/// Where the network runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Backend {
+    /// burn-ndarray on the CPU (deprecated upstream in favour of flex; kept as the reference
+    /// CPU path).
+    #[cfg(feature = "ndarray")]
+    NdArray,
+    /// burn-flex on the CPU: pure Rust, SIMD, the faster CPU path.
+    #[cfg(feature = "flex")]
+    Flex,
+    /// burn-wgpu on the platform's GPU API: Metal on Apple, Vulkan on Android and Linux.
+    #[cfg(feature = "wgpu")]
+    Wgpu,
+    /// burn-wgpu through OpenGL ES (Mesa llvmpipe on a machine without a GPU: CI's GPU path).
+    #[cfg(feature = "wgpu")]
+    WgpuGl,
+}
+
+/// A backend's device and what runs it.
+#[derive(Debug, Clone)]
+pub struct BackendDevice {
+    /// The burn device.
+    pub device: Device,
+    /// Adapter name (`cpu` for the CPU backends; the GPU's name, driver and API otherwise).
+    pub adapter: String,
+    /// Whether a GPU backend landed on a software rasteriser (llvmpipe, lavapipe, SwiftShader).
+    pub software: bool,
+}
+
+impl Backend {
+    /// Every backend compiled into this build.
+    pub fn all() -> Vec<Backend> {
+        vec![
+            #[cfg(feature = "ndarray")]
+            Backend::NdArray,
+            #[cfg(feature = "flex")]
+            Backend::Flex,
+            #[cfg(feature = "wgpu")]
+            Backend::Wgpu,
+            #[cfg(feature = "wgpu")]
+            Backend::WgpuGl,
+        ]
+    }
+
+    /// Stable lower-case name (`ndarray`, `flex`, `wgpu`, `wgpu-gl`).
+    pub fn name(self) -> &'static str {
+        match self {
+            #[cfg(feature = "ndarray")]
+            Backend::NdArray => "ndarray",
+            #[cfg(feature = "flex")]
+            Backend::Flex => "flex",
+            #[cfg(feature = "wgpu")]
+            Backend::Wgpu => "wgpu",
+            #[cfg(feature = "wgpu")]
+            Backend::WgpuGl => "wgpu-gl",
+        }
+    }
+
+    /// Parses a [`Backend::name`].
+    pub fn from_name(name: &str) -> Option<Backend> {
+        Backend::all().into_iter().find(|b| b.name() == name)
+    }
+
+    /// Whether this backend runs on the GPU.
+    pub fn is_gpu(self) -> bool {
+        !matches!(self.name(), "ndarray" | "flex")
+    }
+
+    /// The burn device.
+    pub fn device(self) -> Result<Device> {
+        self.open().map(|d| d.device)
+    }
+
+    /// The burn device and its adapter, initialising the GPU runtime on first use (once per
+    /// process and API; a failure is remembered and returned as
+    /// [`Error::BackendUnavailable`]).
+    pub fn open(self) -> Result<BackendDevice> {
+        let cpu = |device| Ok(BackendDevice { device, adapter: "cpu".into(), software: false });
+        match self {
+            #[cfg(feature = "ndarray")]
+            #[allow(deprecated)] // burn-ndarray stays as the reference CPU path
+            Backend::NdArray => cpu(Device::ndarray()),
+            #[cfg(feature = "flex")]
+            Backend::Flex => cpu(Device::flex()),
+            #[cfg(feature = "wgpu")]
+            Backend::Wgpu => gpu::open(&gpu::NATIVE, burn::tensor::wgpu::WgpuBackend::Auto),
+            #[cfg(feature = "wgpu")]
+            Backend::WgpuGl => gpu::open(&gpu::GL, burn::tensor::wgpu::WgpuBackend::Gl),
+        }
+        .map_err(|reason: String| Error::BackendUnavailable { backend: self.name().into(), reason })
+    }
+}
+
+impl fmt::Display for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[cfg(feature = "wgpu")]
+mod gpu {
+    use std::sync::OnceLock;
+
+    use burn::tensor::wgpu::{WgpuBackend, wgpu};
+    use burn::tensor::{Device, DeviceKind};
+
+    use super::BackendDevice;
+
+    type Cell = OnceLock<Result<BackendDevice, String>>;
+    pub static NATIVE: Cell = OnceLock::new();
+    pub static GL: Cell = OnceLock::new();
+
+    /// Initialises the runtime once; driver panics are caught and reported.
+    pub fn open(cell: &Cell, api: WgpuBackend) -> Result<BackendDevice, String> {
+        cell.get_or_init(|| {
+            let init = std::panic::catch_unwind(|| {
+                Device::wgpu_options().device_kind(DeviceKind::DefaultDevice).graphics_api(api).init_with_setup()
+            });
+            match init {
+                Ok(Ok((device, setup))) => {
+                    let info = setup.adapter.get_info();
+                    Ok(BackendDevice {
+                        device,
+                        adapter: format!("{} ({:?}, {})", info.name, info.backend, info.driver_info),
+                        software: info.device_type == wgpu::DeviceType::Cpu,
+                    })
+                }
+                Ok(Err(err)) => Err(err.to_string()),
+                Err(_) => Err("the wgpu runtime panicked while initialising".into()),
+            }
+        })
+        .clone()
+    }
+}

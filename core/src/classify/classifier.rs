@@ -1,0 +1,310 @@
+//! [`Classifier`]: one loaded network on one device, images in, predictions out. The Swift and
+//! Kotlin bindings wrap exactly this type.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use burn::tensor::{Tensor, TensorData};
+
+use super::image_input::{self, PixelBuffer};
+use super::model_file::SEEDED_SOURCE;
+use super::prediction::Classification;
+use super::preprocess;
+use crate::accounting;
+use crate::backend::{Backend, BackendDevice};
+use crate::config::{Config, IMAGE_SIZE, NUM_STAGES, Variant};
+use crate::error::{Error, Result};
+use crate::model::network::EfficientFormerV2;
+use crate::weights::{self, safetensors_file, seeded, state_dict::StateDict, state_dict::WeightDtype};
+
+/// Which device to run on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum BackendChoice {
+    /// The GPU when a hardware adapter initialises and passes a self-check, else the CPU;
+    /// [`ModelInfo::backend_note`] says why the CPU was chosen.
+    #[default]
+    Auto,
+    /// The fastest CPU backend (burn-flex).
+    Cpu,
+    /// The GPU (wgpu on Metal/Vulkan); an error if none initialises.
+    Gpu,
+    /// Exactly this backend.
+    Exact(Backend),
+}
+
+/// How to build a [`Classifier`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClassifierOptions {
+    /// Device choice.
+    pub backend: BackendChoice,
+    /// Threads for CPU inference (`None`: one per core).
+    pub cpu_threads: Option<usize>,
+    /// How many ranked classes [`Classification::top`] holds.
+    pub top_k: usize,
+    /// Where the GPU runtime keeps its autotune and kernel cache (mobile apps pass their cache
+    /// directory). Process-wide: the last classifier created with one sets it. Results persist
+    /// across runs only in builds with the `persistent-gpu-cache` feature (Linux, Android,
+    /// macOS, Windows); elsewhere they live in memory for the process.
+    pub gpu_cache_dir: Option<PathBuf>,
+    /// Fail with [`Error::WrongVariant`] unless the file holds this variant.
+    pub expected_variant: Option<Variant>,
+}
+
+impl Default for ClassifierOptions {
+    fn default() -> Self {
+        ClassifierOptions { backend: BackendChoice::Auto, cpu_threads: None, top_k: 5, gpu_cache_dir: None, expected_variant: None }
+    }
+}
+
+/// What a classifier actually runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelInfo {
+    /// Published variant, or custom.
+    pub variant: Variant,
+    /// Architecture.
+    pub config: Config,
+    /// Backend in use.
+    pub backend: Backend,
+    /// Adapter name (`cpu`, or the GPU's).
+    pub adapter: String,
+    /// Why [`BackendChoice::Auto`] did not pick the GPU (`None` when it did, or was not asked).
+    pub backend_note: Option<String>,
+    /// True parameter count.
+    pub parameters: usize,
+    /// `toolbox.py` MACs for one 224x224 image, in billions.
+    pub gmacs: f64,
+    /// Element type of the weights file.
+    pub weight_dtype: WeightDtype,
+    /// Whether these are the seeded, untrained weights (their predictions mean nothing).
+    pub untrained: bool,
+    /// CPU threads (`None`: one per core, or a GPU backend).
+    pub cpu_threads: Option<usize>,
+}
+
+/// The four stage outputs of one batch (`[B, C, H, W]` each, row-major).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeatureMaps {
+    /// Shapes, strides 4, 8, 16, 32.
+    pub shapes: [[usize; 4]; NUM_STAGES],
+    /// Values.
+    pub values: [Vec<f32>; NUM_STAGES],
+}
+
+/// A loaded EfficientFormerV2 ready to classify. `Send + Sync`: share one across threads.
+#[derive(Debug)]
+pub struct Classifier {
+    model: EfficientFormerV2,
+    pool: Option<rayon::ThreadPool>,
+    top_k: usize,
+    info: ModelInfo,
+}
+
+impl Classifier {
+    /// Loads a model file: timm safetensors, official `.pth`, or an SDK file.
+    pub fn from_path(path: &Path, options: ClassifierOptions) -> Result<Classifier> {
+        let state = weights::read_path(path)?;
+        let untrained = file_source(&std::fs::read(path).unwrap_or_default()).as_deref() == Some(SEEDED_SOURCE);
+        Classifier::from_state(state, untrained, options)
+    }
+
+    /// Loads a model held in memory (an app asset), in any format [`Classifier::from_path`] reads.
+    pub fn from_bytes(bytes: &[u8], options: ClassifierOptions) -> Result<Classifier> {
+        let state = weights::read_bytes(bytes)?;
+        let untrained = file_source(bytes).as_deref() == Some(SEEDED_SOURCE);
+        Classifier::from_state(state, untrained, options)
+    }
+
+    /// The embedded default: EfficientFormerV2-S0 with the seeded weights the tests compare
+    /// against PyTorch. Untrained: it runs, and its latency is real, but its predictions mean
+    /// nothing.
+    pub fn embedded_default(options: ClassifierOptions) -> Result<Classifier> {
+        Classifier::from_state(seeded::state_dict(&Config::s0(), seeded::DEFAULT_SEED), true, options)
+    }
+
+    fn from_state(state: StateDict, untrained: bool, options: ClassifierOptions) -> Result<Classifier> {
+        if options.top_k == 0 {
+            return Err(Error::InvalidInput("top_k must be at least 1".into()));
+        }
+        if options.cpu_threads == Some(0) {
+            return Err(Error::InvalidInput("cpu_threads must be at least 1".into()));
+        }
+        let weight_dtype = state.dtype;
+        let config = weights::spec::infer_config(&state)?;
+        if let Some(expected) = options.expected_variant {
+            if config.variant() != expected {
+                return Err(Error::WrongVariant { expected: expected.name().into(), found: config.variant().name().into() });
+            }
+        }
+        #[cfg(all(feature = "wgpu", any(target_os = "linux", target_os = "android", target_os = "macos", target_os = "windows")))]
+        if let Some(dir) = &options.gpu_cache_dir {
+            cubecl_environment::environment::set_root(dir.clone());
+        }
+        let (backend, opened, backend_note) = select_backend(options.backend)?;
+        let model = EfficientFormerV2::load(state, &opened.device)?;
+        let pool = match options.cpu_threads {
+            Some(threads) if !backend.is_gpu() => Some(
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .map_err(|e| Error::InvalidInput(format!("cannot start {threads} threads: {e}")))?,
+            ),
+            _ => None,
+        };
+        let info = ModelInfo {
+            variant: config.variant(),
+            parameters: accounting::parameter_count(&config),
+            gmacs: accounting::toolbox_macs(&config) as f64 / 1e9,
+            config,
+            backend,
+            adapter: opened.adapter,
+            backend_note,
+            weight_dtype,
+            untrained,
+            cpu_threads: pool.as_ref().map(|p| p.current_num_threads()),
+        };
+        Ok(Classifier { model, pool, top_k: options.top_k, info })
+    }
+
+    /// What runs.
+    pub fn info(&self) -> &ModelInfo {
+        &self.info
+    }
+
+    /// Runs one inference on a blank image so that GPU shader compilation and autotuning
+    /// happen here rather than in the first real call; returns how long it took.
+    pub fn prewarm(&self) -> Result<Duration> {
+        let start = Instant::now();
+        self.logits(vec![0.0; 3 * IMAGE_SIZE * IMAGE_SIZE], 1)?;
+        Ok(start.elapsed())
+    }
+
+    /// Classifies an encoded image (JPEG, PNG, WebP; EXIF orientation applied).
+    pub fn classify_encoded(&self, bytes: &[u8]) -> Result<Classification> {
+        let image = image_input::decode(bytes)?;
+        self.classify_normalized(preprocess::preprocess(&image)?)
+    }
+
+    /// Classifies a raw pixel buffer (camera frame, bitmap), read in place.
+    pub fn classify_pixels(&self, pixels: &PixelBuffer<'_>) -> Result<Classification> {
+        self.classify_normalized(preprocess::preprocess(&pixels.to_rgb()?)?)
+    }
+
+    /// Classifies several encoded images in one batch.
+    pub fn classify_encoded_batch(&self, images: &[&[u8]]) -> Result<Vec<Classification>> {
+        let mut values = Vec::with_capacity(images.len() * 3 * IMAGE_SIZE * IMAGE_SIZE);
+        for bytes in images {
+            values.extend(preprocess::preprocess(&image_input::decode(bytes)?)?);
+        }
+        self.classify_tensor(&values, images.len())
+    }
+
+    /// Classifies already-normalised images `[batch, 3, 224, 224]` (row-major `f32`).
+    pub fn classify_tensor(&self, values: &[f32], batch: usize) -> Result<Vec<Classification>> {
+        let logits = self.logits(checked_tensor(values, batch)?, batch)?;
+        let classes = self.info.config.num_classes;
+        Ok(logits.chunks(classes).map(|row| Classification::from_logits(row.to_vec(), self.top_k)).collect())
+    }
+
+    /// The four stage feature maps (backbone mode) of normalised images.
+    pub fn features(&self, values: &[f32], batch: usize) -> Result<FeatureMaps> {
+        let images = self.images(checked_tensor(values, batch)?, batch);
+        let output = self.run(|| self.model.forward_stages(images))?;
+        let shapes = std::array::from_fn(|i| output.stages[i].dims());
+        let mut maps = output.stages.into_iter().map(read_back);
+        let values = std::array::from_fn(|_| maps.next().expect("four stages"));
+        Ok(FeatureMaps { shapes, values: values.map(|v| v.unwrap_or_default()) })
+    }
+
+    fn classify_normalized(&self, values: Vec<f32>) -> Result<Classification> {
+        let logits = self.logits(values, 1)?;
+        Ok(Classification::from_logits(logits, self.top_k))
+    }
+
+    fn logits(&self, values: Vec<f32>, batch: usize) -> Result<Vec<f32>> {
+        let images = self.images(values, batch);
+        self.run(|| self.model.forward(images).and_then(read_back))
+    }
+
+    fn images(&self, values: Vec<f32>, batch: usize) -> Tensor<4> {
+        Tensor::from_data(TensorData::new(values, [batch, 3, IMAGE_SIZE, IMAGE_SIZE]), self.model.device())
+    }
+
+    fn run<T: Send>(&self, work: impl FnOnce() -> T + Send) -> T {
+        match &self.pool {
+            Some(pool) => pool.install(work),
+            None => work(),
+        }
+    }
+}
+
+fn read_back<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>> {
+    let read_error = |e: String| Error::BackendUnavailable { backend: "device".into(), reason: format!("reading results back: {e}") };
+    tensor
+        .try_into_data()
+        .map_err(|e| read_error(format!("{e:?}")))?
+        .to_vec::<f32>()
+        .map_err(|e| read_error(format!("{e:?}")))
+}
+
+fn checked_tensor(values: &[f32], batch: usize) -> Result<Vec<f32>> {
+    let expected = batch * 3 * IMAGE_SIZE * IMAGE_SIZE;
+    if batch == 0 || values.len() != expected {
+        return Err(Error::InvalidInput(format!(
+            "expected {batch} x 3 x {IMAGE_SIZE} x {IMAGE_SIZE} = {expected} values (batch >= 1), got {}",
+            values.len()
+        )));
+    }
+    if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+        return Err(Error::InvalidInput(format!("value {i} is {}", values[i])));
+    }
+    Ok(values.to_vec())
+}
+
+fn file_source(bytes: &[u8]) -> Option<String> {
+    if !safetensors_file::looks_like_safetensors(bytes) {
+        return None;
+    }
+    safetensors_file::read_metadata(bytes).ok()?.remove("source")
+}
+
+/// Resolves a [`BackendChoice`] to a backend and its device, with the reason when `Auto` fell
+/// back to the CPU.
+fn select_backend(choice: BackendChoice) -> Result<(Backend, BackendDevice, Option<String>)> {
+    let cpu = || -> Result<Backend> {
+        Backend::all()
+            .into_iter()
+            .find(|b| !b.is_gpu())
+            .ok_or_else(|| Error::BackendUnavailable { backend: "cpu".into(), reason: "no CPU backend compiled in".into() })
+    };
+    let exact = |backend: Backend| -> Result<(Backend, BackendDevice, Option<String>)> {
+        let opened = backend.open()?;
+        if backend.is_gpu() {
+            super::self_check::run(&opened.device).map_err(|reason| Error::BackendUnavailable { backend: backend.name().into(), reason })?;
+        }
+        Ok((backend, opened, None))
+    };
+    match choice {
+        BackendChoice::Exact(backend) => exact(backend),
+        BackendChoice::Cpu => exact(cpu()?),
+        BackendChoice::Gpu => exact(gpu()?),
+        BackendChoice::Auto => {
+            let reason = match gpu().and_then(|b| Ok((b, b.open()?))) {
+                Ok((_, opened)) if opened.software => format!("only a software renderer is available ({})", opened.adapter),
+                Ok((backend, _)) => match exact(backend) {
+                    Ok(selected) => return Ok(selected),
+                    Err(err) => err.to_string(),
+                },
+                Err(err) => err.to_string(),
+            };
+            let (backend, opened, _) = exact(cpu()?)?;
+            Ok((backend, opened, Some(format!("GPU not used: {reason}"))))
+        }
+    }
+}
+
+fn gpu() -> Result<Backend> {
+    Backend::all()
+        .into_iter()
+        .find(|b| b.is_gpu())
+        .ok_or_else(|| Error::BackendUnavailable { backend: "gpu".into(), reason: "built without the wgpu feature".into() })
+}

@@ -1,0 +1,124 @@
+//! What apps hand the SDK: encoded files (JPEG, PNG, WebP) and raw camera/bitmap buffers with
+//! a row stride and an EXIF-style orientation, turned into upright RGB images.
+
+use std::io::Cursor;
+
+use image::metadata::Orientation;
+use image::{DynamicImage, ImageDecoder, ImageReader, RgbImage};
+
+use crate::error::{Error, Result};
+
+/// Byte order of a raw pixel buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PixelFormat {
+    /// R, G, B, A (Android `Bitmap.Config.ARGB_8888` memory order, `ImageProxy` RGBA output).
+    Rgba8,
+    /// B, G, R, A (iOS `kCVPixelFormatType_32BGRA`).
+    Bgra8,
+    /// R, G, B.
+    Rgb8,
+}
+
+impl PixelFormat {
+    /// Bytes per pixel.
+    pub fn bytes_per_pixel(self) -> usize {
+        match self {
+            PixelFormat::Rgba8 | PixelFormat::Bgra8 => 4,
+            PixelFormat::Rgb8 => 3,
+        }
+    }
+
+    /// Offsets of R, G, B within one pixel.
+    fn rgb_offsets(self) -> [usize; 3] {
+        match self {
+            PixelFormat::Rgba8 | PixelFormat::Rgb8 => [0, 1, 2],
+            PixelFormat::Bgra8 => [2, 1, 0],
+        }
+    }
+}
+
+/// A borrowed raw image: `height` rows of `row_stride` bytes, each starting with `width`
+/// pixels (camera frames pad their rows).
+#[derive(Debug, Clone, Copy)]
+pub struct PixelBuffer<'a> {
+    /// The pixels, read in place.
+    pub data: &'a [u8],
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// Bytes from the start of one row to the next (at least `width * bytes_per_pixel`).
+    pub row_stride: u32,
+    /// Byte order.
+    pub format: PixelFormat,
+    /// EXIF orientation 1-8 of the buffer (1 = upright); the SDK rotates it upright.
+    pub orientation: u8,
+}
+
+impl PixelBuffer<'_> {
+    /// Checks geometry and size, then copies the visible pixels into an upright RGB image.
+    pub fn to_rgb(&self) -> Result<RgbImage> {
+        let bpp = self.format.bytes_per_pixel();
+        let (width, height) = (self.width as usize, self.height as usize);
+        if width == 0 || height == 0 {
+            return Err(Error::InvalidGeometry(format!("empty image {width}x{height}")));
+        }
+        let row_bytes = width.checked_mul(bpp).ok_or_else(|| Error::InvalidGeometry("width overflows".into()))?;
+        let stride = self.row_stride as usize;
+        if stride < row_bytes {
+            return Err(Error::InvalidGeometry(format!(
+                "row stride {stride} is shorter than a row of {width} pixels ({row_bytes} bytes)"
+            )));
+        }
+        let needed = stride
+            .checked_mul(height - 1)
+            .and_then(|n| n.checked_add(row_bytes))
+            .ok_or_else(|| Error::InvalidGeometry("buffer size overflows".into()))?;
+        if self.data.len() < needed {
+            return Err(Error::BufferTooSmall {
+                len: self.data.len(),
+                needed,
+                width: self.width,
+                height: self.height,
+                row_stride: self.row_stride,
+            });
+        }
+        let orientation = orientation(self.orientation)?;
+        let offsets = self.format.rgb_offsets();
+        let mut rgb = Vec::with_capacity(width * height * 3);
+        for row in self.data.chunks(stride).take(height) {
+            for pixel in row[..row_bytes].chunks_exact(bpp) {
+                rgb.extend(offsets.map(|o| pixel[o]));
+            }
+        }
+        let image = RgbImage::from_raw(self.width, self.height, rgb).expect("width * height RGB pixels");
+        Ok(upright(image, orientation))
+    }
+}
+
+/// EXIF orientation code → `image`'s orientation.
+pub fn orientation(code: u8) -> Result<Orientation> {
+    Orientation::from_exif(code)
+        .ok_or_else(|| Error::InvalidGeometry(format!("EXIF orientation must be 1-8, got {code}")))
+}
+
+fn upright(image: RgbImage, orientation: Orientation) -> RgbImage {
+    if orientation == Orientation::NoTransforms {
+        return image;
+    }
+    let mut dynamic = DynamicImage::ImageRgb8(image);
+    dynamic.apply_orientation(orientation);
+    dynamic.into_rgb8()
+}
+
+/// Decodes a JPEG, PNG or WebP file and applies its EXIF orientation.
+pub fn decode(bytes: &[u8]) -> Result<RgbImage> {
+    let invalid = |e: image::ImageError| Error::InvalidImage(e.to_string());
+    let reader = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| Error::InvalidImage(e.to_string()))?;
+    let mut decoder = reader.into_decoder().map_err(invalid)?;
+    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+    let image = DynamicImage::from_decoder(decoder).map_err(invalid)?;
+    Ok(upright(image.into_rgb8(), orientation))
+}

@@ -1,0 +1,81 @@
+//! Preprocessing exactly as timm evaluates these models (`resolve_data_config` of
+//! `efficientformerv2_*`: `crop_pct=0.95`, bicubic, ImageNet mean/std), i.e. timm's
+//! `transforms_imagenet_eval`: resize the shorter side to `floor(224 / 0.95) = 235` with PIL's
+//! antialiased bicubic (Catmull-Rom, `a = -0.5`, support widened when downscaling: what
+//! `fast_image_resize`'s convolution resizer computes), centre-crop 224 with torchvision's
+//! `round()` offsets, scale to `[0, 1]`, normalise.
+
+use fast_image_resize::images::{Image, ImageRef};
+use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
+use image::RgbImage;
+
+use crate::config::IMAGE_SIZE;
+use crate::error::{Error, Result};
+
+/// timm `crop_pct` of the EfficientFormerV2 configs.
+pub const CROP_PCT: f64 = 0.95;
+/// `IMAGENET_DEFAULT_MEAN`.
+pub const MEAN: [f32; 3] = [0.485, 0.456, 0.406];
+/// `IMAGENET_DEFAULT_STD`.
+pub const STD: [f32; 3] = [0.229, 0.224, 0.225];
+
+/// Shorter side after the resize: `math.floor(224 / 0.95)`.
+pub fn scale_size() -> u32 {
+    (IMAGE_SIZE as f64 / CROP_PCT).floor() as u32
+}
+
+/// torchvision's `Resize(int)`: the shorter side becomes `size`, the longer
+/// `int(size * long / short)`.
+fn resized_dims(width: u32, height: u32, size: u32) -> (u32, u32) {
+    let long = |long: u32, short: u32| (u64::from(size) * u64::from(long) / u64::from(short)) as u32;
+    if width <= height { (size, long(height, width)) } else { (long(width, height), size) }
+}
+
+/// The 224x224 RGB crop timm's eval transform takes of `image`, before normalisation.
+pub fn resize_and_crop(image: &RgbImage) -> Result<RgbImage> {
+    let (width, height) = image.dimensions();
+    if width == 0 || height == 0 {
+        return Err(Error::InvalidGeometry(format!("empty image {width}x{height}")));
+    }
+    let (new_width, new_height) = resized_dims(width, height, scale_size());
+    let crop = IMAGE_SIZE as u32;
+    if new_width < crop || new_height < crop {
+        return Err(Error::InvalidGeometry(format!(
+            "{width}x{height} is too elongated to centre-crop {crop}x{crop} after resizing"
+        )));
+    }
+    let resized = if (new_width, new_height) == (width, height) {
+        image.clone()
+    } else {
+        let source = ImageRef::new(width, height, image.as_raw(), PixelType::U8x3)
+            .map_err(|e| Error::InvalidGeometry(e.to_string()))?;
+        let mut target = Image::new(new_width, new_height, PixelType::U8x3);
+        let options =
+            ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::CatmullRom));
+        Resizer::new()
+            .resize(&source, &mut target, &options)
+            .map_err(|e| Error::InvalidGeometry(e.to_string()))?;
+        RgbImage::from_raw(new_width, new_height, target.into_vec())
+            .expect("resizer output holds width * height RGB pixels")
+    };
+    // torchvision CenterCrop: int(round((size - crop) / 2.0)), Python's round-half-even
+    let offset = |size: u32| (f64::from(size - crop) / 2.0).round_ties_even() as u32;
+    Ok(image::imageops::crop_imm(&resized, offset(new_width), offset(new_height), crop, crop).to_image())
+}
+
+/// `[3, 224, 224]` planes of `(pixel / 255 - mean) / std` from a 224x224 crop.
+pub fn normalize(crop: &RgbImage) -> Vec<f32> {
+    let plane = (crop.width() * crop.height()) as usize;
+    let mut out = vec![0f32; 3 * plane];
+    for (i, pixel) in crop.pixels().enumerate() {
+        for c in 0..3 {
+            out[c * plane + i] = (f32::from(pixel[c]) / 255.0 - MEAN[c]) / STD[c];
+        }
+    }
+    out
+}
+
+/// The model input for one image: resize, crop, normalise.
+pub fn preprocess(image: &RgbImage) -> Result<Vec<f32>> {
+    Ok(normalize(&resize_and_crop(image)?))
+}

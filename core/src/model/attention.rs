@@ -1,0 +1,139 @@
+//! timm `Attention2d`: multi-head self-attention on a 7x7 token grid with learned relative
+//! position biases, talking heads before and after the softmax, a depthwise-conv "local value"
+//! branch, and GELU before the output projection (paper Sec. 3.2-3.3, Fig. 2 (d)). In stage 2
+//! (`stride=2`) the 14x14 map is first subsampled by a depthwise stride-2 conv and the result
+//! upsampled back bilinearly (`nn.Upsample(scale_factor=2, mode='bilinear')`,
+//! `align_corners=False`).
+//!
+//! Load-time folds: the `key_dim ** -0.5` scale into `q`, the attention biases into
+//! `talking_head1` (it is linear across heads, so `th1(qk + B) = th1(qk) + th1(B)`), and the
+//! block's `ls1` layer scale into `proj`.
+
+use burn::tensor::activation::{gelu, softmax};
+use burn::tensor::module::interpolate;
+use burn::tensor::ops::{InterpolateMode, InterpolateOptions};
+use burn::tensor::{Device, Tensor, TensorData};
+
+use super::bias_index::{self, ATTENTION_GRID, ATTENTION_TOKENS};
+use super::conv::{Conv, HostConv};
+use crate::config::{ATTENTION_KEY_DIM, ATTENTION_RATIO, NUM_HEADS};
+use crate::error::Result;
+use crate::weights::state_dict::StateDict;
+
+const KEY_CHANNELS: usize = ATTENTION_KEY_DIM * NUM_HEADS;
+const VALUE_DIM: usize = ATTENTION_KEY_DIM * ATTENTION_RATIO;
+const VALUE_CHANNELS: usize = VALUE_DIM * NUM_HEADS;
+
+/// The attention token mixer of one block.
+#[derive(Debug, Clone)]
+pub struct Attention2d {
+    stride_conv: Option<Conv>,
+    q: Conv,
+    k: Conv,
+    v: Conv,
+    v_local: Conv,
+    talking_head1: Conv,
+    /// `talking_head1` applied to the expanded position biases, plus its bias: `[1, heads, N, N]`.
+    talking_head1_bias: Tensor<4>,
+    talking_head2: Conv,
+    proj: Conv,
+}
+
+impl Attention2d {
+    /// Loads the token mixer at `prefix`; `layer_scale` is the block's `ls1.gamma`.
+    pub fn load(
+        state: &mut StateDict,
+        device: &Device,
+        prefix: &str,
+        dim: usize,
+        strided: bool,
+        layer_scale: &[f32],
+    ) -> Result<Attention2d> {
+        let key = |name: &str| format!("{prefix}.{name}");
+        let biases = state.take(&key("attention_biases"), &[NUM_HEADS, ATTENTION_TOKENS])?;
+        let stride_conv = if strided {
+            Some(HostConv::load_conv_norm(state, &key("stride_conv"), [dim, dim, 3], 2, dim)?)
+        } else {
+            None
+        };
+        let mut q = HostConv::load_conv_norm(state, &key("q"), [KEY_CHANNELS, dim, 1], 1, 1)?;
+        q.scale_outputs(&[(ATTENTION_KEY_DIM as f32).powf(-0.5); KEY_CHANNELS]);
+        let k = HostConv::load_conv_norm(state, &key("k"), [KEY_CHANNELS, dim, 1], 1, 1)?;
+        let v = HostConv::load_conv_norm(state, &key("v"), [VALUE_CHANNELS, dim, 1], 1, 1)?;
+        let v_local_shape = [VALUE_CHANNELS, VALUE_CHANNELS, 3];
+        let v_local = HostConv::load_conv_norm(state, &key("v_local"), v_local_shape, 1, VALUE_CHANNELS)?;
+        let mut talking_head1 =
+            HostConv::load(state, &key("talking_head1"), [NUM_HEADS, NUM_HEADS, 1], 1, 1)?;
+        let position_bias = bias_index::gather(&biases.values, ATTENTION_TOKENS, &bias_index::attention());
+        let talking_head1_bias = mix_heads(&talking_head1, &position_bias);
+        talking_head1.bias = vec![0.0; NUM_HEADS];
+        let talking_head2 =
+            HostConv::load(state, &key("talking_head2"), [NUM_HEADS, NUM_HEADS, 1], 1, 1)?;
+        let mut proj = HostConv::load_conv_norm(state, &key("proj"), [dim, VALUE_CHANNELS, 1], 1, 1)?;
+        proj.scale_outputs(layer_scale);
+        Ok(Attention2d {
+            stride_conv: stride_conv.map(|c| c.to_device(device)),
+            q: q.to_device(device),
+            k: k.to_device(device),
+            v: v.to_device(device),
+            v_local: v_local.to_device(device),
+            talking_head1: talking_head1.to_device(device),
+            talking_head1_bias: Tensor::from_data(
+                TensorData::new(talking_head1_bias, [1, NUM_HEADS, ATTENTION_TOKENS, ATTENTION_TOKENS]),
+                device,
+            ),
+            talking_head2: talking_head2.to_device(device),
+            proj: proj.to_device(device),
+        })
+    }
+
+    /// `ls1 * Attention2d(x)` for `x: [B, dim, H, W]`.
+    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        let [batch, _, height, width] = x.dims();
+        let x = match &self.stride_conv {
+            Some(conv) => conv.forward(x),
+            None => x,
+        };
+        let heads = |t: Tensor<4>, per_head: usize| t.reshape([batch, NUM_HEADS, per_head, ATTENTION_TOKENS]);
+        let q = heads(self.q.forward(x.clone()), ATTENTION_KEY_DIM).swap_dims(2, 3);
+        let k = heads(self.k.forward(x.clone()), ATTENTION_KEY_DIM);
+        let v = self.v.forward(x);
+        let v_local = self.v_local.forward(v.clone());
+        let v = heads(v, VALUE_DIM).swap_dims(2, 3);
+
+        let attn = self.talking_head1.forward(q.matmul(k)) + self.talking_head1_bias.clone();
+        let attn = self.talking_head2.forward(softmax(attn, 3));
+        let x = attn
+            .matmul(v)
+            .swap_dims(2, 3)
+            .reshape([batch, VALUE_CHANNELS, ATTENTION_GRID, ATTENTION_GRID])
+            + v_local;
+        let x = if self.stride_conv.is_some() {
+            let options = InterpolateOptions::new(InterpolateMode::Bilinear)
+                .with_align_corners(false)
+                .with_output_size([height, width]);
+            interpolate(x, options)
+        } else {
+            x
+        };
+        self.proj.forward(gelu(x))
+    }
+}
+
+/// `talking_head1(B)` for position biases `B: [heads, N, N]` — a 1x1 conv across heads.
+fn mix_heads(talking_head: &HostConv, position_bias: &[f32]) -> Vec<f32> {
+    let plane = position_bias.len() / NUM_HEADS;
+    let mut mixed = Vec::with_capacity(position_bias.len());
+    for out in 0..NUM_HEADS {
+        let weights = &talking_head.weight.values[out * NUM_HEADS..(out + 1) * NUM_HEADS];
+        mixed.extend((0..plane).map(|i| {
+            let sum: f64 = weights
+                .iter()
+                .enumerate()
+                .map(|(h, &w)| f64::from(w) * f64::from(position_bias[h * plane + i]))
+                .sum();
+            (sum + f64::from(talking_head.bias[out])) as f32
+        }));
+    }
+    mixed
+}

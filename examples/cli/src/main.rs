@@ -1,0 +1,91 @@
+//! `efficientformer`: classify images, convert checkpoints, describe model files.
+//! The JSON printed by `--json` is documented in this crate's README.
+
+mod classify;
+mod convert;
+mod info;
+mod progress;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use efficientformer::Backend;
+use efficientformer::classify::BackendChoice;
+
+/// EfficientFormerV2 on the CPU and GPU (burn).
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Classify images (JPEG, PNG, WebP) with a model file or the embedded default.
+    Classify(classify::Args),
+    /// Convert a checkpoint (official .pth, timm .safetensors) to the SDK's model file.
+    Convert(convert::Args),
+    /// Describe a model file: variant, tensors, parameters, GMACs, dtype.
+    Info(info::Args),
+}
+
+/// `--backend` values.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum BackendArg {
+    /// GPU if a hardware adapter works, else CPU.
+    Auto,
+    /// Fastest CPU backend (flex).
+    Cpu,
+    /// GPU (wgpu on Metal/Vulkan).
+    Gpu,
+    /// burn-ndarray.
+    Ndarray,
+    /// burn-flex.
+    Flex,
+    /// wgpu on the platform's API.
+    Wgpu,
+    /// wgpu on OpenGL ES.
+    WgpuGl,
+}
+
+impl BackendArg {
+    /// The facade's choice.
+    pub fn choice(self) -> BackendChoice {
+        let exact = |name| BackendChoice::Exact(Backend::from_name(name).expect("compiled in"));
+        match self {
+            BackendArg::Auto => BackendChoice::Auto,
+            BackendArg::Cpu => BackendChoice::Cpu,
+            BackendArg::Gpu => BackendChoice::Gpu,
+            BackendArg::Ndarray => exact("ndarray"),
+            BackendArg::Flex => exact("flex"),
+            BackendArg::Wgpu => exact("wgpu"),
+            BackendArg::WgpuGl => exact("wgpu-gl"),
+        }
+    }
+}
+
+/// A model file, or the embedded default when absent.
+#[derive(clap::Args)]
+pub struct ModelArg {
+    /// Model file (SDK file, timm .safetensors, official .pth); default: the embedded,
+    /// untrained S0.
+    #[arg(long)]
+    model: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let result = match Cli::parse().command {
+        Command::Classify(args) => classify::run(args),
+        Command::Convert(args) => convert::run(args),
+        Command::Info(args) => info::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err} (code {})", err.code());
+            ExitCode::from(2)
+        }
+    }
+}
