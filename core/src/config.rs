@@ -166,7 +166,7 @@ impl Config {
     }
 
     /// Side of the token grid of stage `stage` (56, 28, 14, 7 at 224x224 input).
-    pub fn resolution(stage: usize) -> usize {
+    pub const fn resolution(stage: usize) -> usize {
         IMAGE_SIZE / (4 << stage)
     }
 }

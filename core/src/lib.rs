@@ -26,6 +26,7 @@ pub mod classify;
 pub mod config;
 pub mod error;
 pub mod model;
+pub mod probe;
 pub mod weights;
 
 pub use backend::Backend;

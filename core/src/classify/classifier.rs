@@ -121,7 +121,8 @@ impl Classifier {
         Classifier::from_state(seeded::state_dict(&Config::s0(), seeded::DEFAULT_SEED), true, options)
     }
 
-    fn from_state(state: StateDict, untrained: bool, options: ClassifierOptions) -> Result<Classifier> {
+    /// Builds a classifier from weights already read (`untrained` marks seeded weights).
+    pub fn from_state(state: StateDict, untrained: bool, options: ClassifierOptions) -> Result<Classifier> {
         if options.top_k == 0 {
             return Err(Error::InvalidInput("top_k must be at least 1".into()));
         }
@@ -174,7 +175,7 @@ impl Classifier {
     /// happen here rather than in the first real call; returns how long it took.
     pub fn prewarm(&self) -> Result<Duration> {
         let start = Instant::now();
-        self.logits(vec![0.0; 3 * IMAGE_SIZE * IMAGE_SIZE], 1)?;
+        self.logits_unchecked(vec![0.0; 3 * IMAGE_SIZE * IMAGE_SIZE], 1)?;
         Ok(start.elapsed())
     }
 
@@ -200,7 +201,7 @@ impl Classifier {
 
     /// Classifies already-normalised images `[batch, 3, 224, 224]` (row-major `f32`).
     pub fn classify_tensor(&self, values: &[f32], batch: usize) -> Result<Vec<Classification>> {
-        let logits = self.logits(checked_tensor(values, batch)?, batch)?;
+        let logits = self.logits(values, batch)?;
         let classes = self.info.config.num_classes;
         Ok(logits.chunks(classes).map(|row| Classification::from_logits(row.to_vec(), self.top_k)).collect())
     }
@@ -216,11 +217,17 @@ impl Classifier {
     }
 
     fn classify_normalized(&self, values: Vec<f32>) -> Result<Classification> {
-        let logits = self.logits(values, 1)?;
+        let logits = self.logits_unchecked(values, 1)?;
         Ok(Classification::from_logits(logits, self.top_k))
     }
 
-    fn logits(&self, values: Vec<f32>, batch: usize) -> Result<Vec<f32>> {
+    /// Raw logits `[batch, classes]` of normalised images `[batch, 3, 224, 224]`.
+    pub fn logits(&self, values: &[f32], batch: usize) -> Result<Vec<f32>> {
+        self.logits_unchecked(checked_tensor(values, batch)?, batch)
+    }
+
+    /// [`Classifier::logits`] without the copy and check, for the probe's timed loop.
+    pub(crate) fn logits_unchecked(&self, values: Vec<f32>, batch: usize) -> Result<Vec<f32>> {
         let images = self.images(values, batch);
         self.run(|| self.model.forward(images).and_then(read_back))
     }
@@ -242,7 +249,7 @@ fn read_back<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>> {
     tensor
         .try_into_data()
         .map_err(|e| read_error(format!("{e:?}")))?
-        .to_vec::<f32>()
+        .try_to_vec::<f32>()
         .map_err(|e| read_error(format!("{e:?}")))
 }
 
@@ -286,7 +293,17 @@ fn select_backend(choice: BackendChoice) -> Result<(Backend, BackendDevice, Opti
     match choice {
         BackendChoice::Exact(backend) => exact(backend),
         BackendChoice::Cpu => exact(cpu()?),
-        BackendChoice::Gpu => exact(gpu()?),
+        BackendChoice::Gpu => {
+            let backend = gpu()?;
+            let opened = backend.open()?;
+            if opened.software {
+                return Err(Error::BackendUnavailable {
+                    backend: backend.name().into(),
+                    reason: format!("only a software renderer is available ({})", opened.adapter),
+                });
+            }
+            exact(backend)
+        }
         BackendChoice::Auto => {
             let reason = match gpu().and_then(|b| Ok((b, b.open()?))) {
                 Ok((_, opened)) if opened.software => format!("only a software renderer is available ({})", opened.adapter),

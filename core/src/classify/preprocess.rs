@@ -19,6 +19,10 @@ pub const MEAN: [f32; 3] = [0.485, 0.456, 0.406];
 /// `IMAGENET_DEFAULT_STD`.
 pub const STD: [f32; 3] = [0.229, 0.224, 0.225];
 
+/// Longest side over shortest side accepted: a 1-pixel-high strip would otherwise be resized
+/// to 235 pixels high and hundreds of thousands wide.
+pub const MAX_ASPECT_RATIO: u32 = 32;
+
 /// Shorter side after the resize: `math.floor(224 / 0.95)`.
 pub fn scale_size() -> u32 {
     (IMAGE_SIZE as f64 / CROP_PCT).floor() as u32
@@ -36,6 +40,12 @@ pub fn resize_and_crop(image: &RgbImage) -> Result<RgbImage> {
     let (width, height) = image.dimensions();
     if width == 0 || height == 0 {
         return Err(Error::InvalidGeometry(format!("empty image {width}x{height}")));
+    }
+    if width.max(height) / width.min(height) > MAX_ASPECT_RATIO {
+        return Err(Error::InvalidGeometry(format!(
+            "{width}x{height} is more elongated than {MAX_ASPECT_RATIO}:1; resizing its shorter side to {} would allocate a huge image",
+            scale_size()
+        )));
     }
     let (new_width, new_height) = resized_dims(width, height, scale_size());
     let crop = IMAGE_SIZE as u32;

@@ -23,7 +23,7 @@ pub fn run(device: &Device) -> Result<(), String> {
         let y = gelu(conv2d(x, w, None, ConvOptions::new([1, 1], [0, 0], [1, 1], 1)));
         let y = y.reshape([CHANNELS, SIDE * SIDE]);
         let gram = y.clone().matmul(y.transpose());
-        gram.try_into_data().map_err(|e| format!("{e:?}"))?.to_vec::<f32>().map_err(|e| format!("{e:?}"))
+        gram.try_into_data().map_err(|e| format!("{e:?}"))?.try_to_vec::<f32>().map_err(|e| format!("{e:?}"))
     });
     let got = match check {
         Ok(result) => result?,

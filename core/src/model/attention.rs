@@ -3,15 +3,16 @@
 //! branch, and GELU before the output projection (paper Sec. 3.2-3.3, Fig. 2 (d)). In stage 2
 //! (`stride=2`) the 14x14 map is first subsampled by a depthwise stride-2 conv and the result
 //! upsampled back bilinearly (`nn.Upsample(scale_factor=2, mode='bilinear')`,
-//! `align_corners=False`).
+//! `align_corners=False`). The upsample runs as two small matmuls with a fixed interpolation
+//! matrix ([`bilinear_matrix`]) rather than burn's `interpolate`: burn-wgpu 0.22.1's bilinear
+//! kernel does not honour `align_corners=False` (measured on wgpu's GL backend: max |diff| 0.44
+//! against burn-flex, which matches PyTorch), and the matmul form is exact on every backend.
 //!
 //! Load-time folds: the `key_dim ** -0.5` scale into `q`, the attention biases into
 //! `talking_head1` (it is linear across heads, so `th1(qk + B) = th1(qk) + th1(B)`), and the
 //! block's `ls1` layer scale into `proj`.
 
 use burn::tensor::activation::{gelu, softmax};
-use burn::tensor::module::interpolate;
-use burn::tensor::ops::{InterpolateMode, InterpolateOptions};
 use burn::tensor::{Device, Tensor, TensorData};
 
 use super::bias_index::{self, ATTENTION_GRID, ATTENTION_TOKENS};
@@ -36,6 +37,8 @@ pub struct Attention2d {
     /// `talking_head1` applied to the expanded position biases, plus its bias: `[1, heads, N, N]`.
     talking_head1_bias: Tensor<4>,
     talking_head2: Conv,
+    /// `[7, 14]`: the transposed 7 -> 14 bilinear interpolation matrix (strided mixers only).
+    upsample: Option<Tensor<2>>,
     proj: Conv,
 }
 
@@ -83,6 +86,11 @@ impl Attention2d {
                 device,
             ),
             talking_head2: talking_head2.to_device(device),
+            upsample: strided.then(|| {
+                let side = 2 * ATTENTION_GRID;
+                let matrix = transpose(&bilinear_matrix(ATTENTION_GRID, side), side, ATTENTION_GRID);
+                Tensor::from_data(TensorData::new(matrix, [ATTENTION_GRID, side]), device)
+            }),
             proj: proj.to_device(device),
         })
     }
@@ -108,16 +116,41 @@ impl Attention2d {
             .swap_dims(2, 3)
             .reshape([batch, VALUE_CHANNELS, ATTENTION_GRID, ATTENTION_GRID])
             + v_local;
-        let x = if self.stride_conv.is_some() {
-            let options = InterpolateOptions::new(InterpolateMode::Bilinear)
-                .with_align_corners(false)
-                .with_output_size([height, width]);
-            interpolate(x, options)
-        } else {
-            x
+        let x = match &self.upsample {
+            Some(matrix) => upsample(x, matrix, [height, width]),
+            None => x,
         };
         self.proj.forward(gelu(x))
     }
+}
+
+/// Bilinear upsampling of `x: [B, C, n, n]` to `[B, C, h, w]` (`h = w`) with `matrix_t` the
+/// transposed interpolation matrix `[n, w]`: rows, then columns, as 2-D matmuls.
+fn upsample(x: Tensor<4>, matrix_t: &Tensor<2>, [height, width]: [usize; 2]) -> Tensor<4> {
+    let [batch, channels, rows, cols] = x.dims();
+    let wide = x.reshape([batch * channels * rows, cols]).matmul(matrix_t.clone());
+    let wide = wide.reshape([batch, channels, rows, width]).swap_dims(2, 3);
+    let full = wide.reshape([batch * channels * width, rows]).matmul(matrix_t.clone());
+    full.reshape([batch, channels, width, height]).swap_dims(2, 3)
+}
+
+/// `[to, from]` weights of PyTorch's `upsample_bilinear2d` along one axis with
+/// `align_corners=False`: output `o` samples `max(0, (o + 0.5)·from/to − 0.5)` linearly.
+pub fn bilinear_matrix(from: usize, to: usize) -> Vec<f32> {
+    let mut matrix = vec![0f32; to * from];
+    for o in 0..to {
+        let source = ((o as f64 + 0.5) * from as f64 / to as f64 - 0.5).max(0.0);
+        let low = (source.floor() as usize).min(from - 1);
+        let high = (low + 1).min(from - 1);
+        let frac = (source - low as f64) as f32;
+        matrix[o * from + low] += 1.0 - frac;
+        matrix[o * from + high] += frac;
+    }
+    matrix
+}
+
+fn transpose(matrix: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+    (0..cols).flat_map(|c| (0..rows).map(move |r| matrix[r * cols + c])).collect()
 }
 
 /// `talking_head1(B)` for position biases `B: [heads, N, N]` — a 1x1 conv across heads.
@@ -136,4 +169,20 @@ fn mix_heads(talking_head: &HostConv, position_bias: &[f32]) -> Vec<f32> {
         }));
     }
     mixed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bilinear_matrix;
+
+    /// `F.interpolate(torch.eye(7)[None, None], size=(14, 7), mode='bilinear')` rows: 0.75/0.25
+    /// blends, clamped at the borders.
+    #[test]
+    fn doubling_weights_match_pytorch() {
+        let m = bilinear_matrix(7, 14);
+        assert_eq!(&m[0..7], &[1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
+        assert_eq!(&m[7..14], &[0.75, 0.25, 0.0, 0.0, 0.0, 0.0, 0.0]);
+        assert_eq!(&m[14..21], &[0.25, 0.75, 0.0, 0.0, 0.0, 0.0, 0.0]);
+        assert_eq!(&m[13 * 7..], &[0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0]);
+    }
 }

@@ -91,5 +91,5 @@ pub fn seeded_images(backend: Backend, batch: usize) -> Tensor<4> {
 
 /// A tensor's values as `f32`.
 pub fn values<const D: usize>(tensor: Tensor<D>) -> Vec<f32> {
-    tensor.into_data().to_vec::<f32>().unwrap()
+    tensor.into_data().try_to_vec::<f32>().unwrap()
 }

@@ -1,9 +1,11 @@
-//! `efficientformer`: classify images, convert checkpoints, describe model files.
+//! `efficientformer`: classify images, convert checkpoints, describe model files, and probe
+//! latency against the paper's table.
 //! The JSON printed by `--json` is documented in this crate's README.
 
 mod classify;
 mod convert;
 mod info;
+mod probe;
 mod progress;
 
 use std::path::PathBuf;
@@ -29,6 +31,8 @@ enum Command {
     Convert(convert::Args),
     /// Describe a model file: variant, tensors, parameters, GMACs, dtype.
     Info(info::Args),
+    /// Measure latency per variant and backend beside the paper's iPhone 12 table.
+    Probe(probe::Args),
 }
 
 /// `--backend` values.
@@ -80,6 +84,7 @@ fn main() -> ExitCode {
         Command::Classify(args) => classify::run(args),
         Command::Convert(args) => convert::run(args),
         Command::Info(args) => info::run(args),
+        Command::Probe(args) => probe::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,72 @@
+//! `efficientformer probe [--variants s0,s1,s2,l] [--backends cpu,gpu] [--runs N] [--warmup N]
+//! [--threads N] [--batch N] [--model FILE] [--format markdown|json|tflite]`
+
+use std::path::PathBuf;
+
+use clap::ValueEnum;
+use efficientformer::Result;
+use efficientformer::probe::{self, ProbeOptions};
+use efficientformer::Variant;
+
+use crate::BackendArg;
+use crate::progress::with_spinner;
+
+/// Arguments of `probe`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Variants to measure (embedded seeded weights).
+    #[arg(long, value_delimiter = ',', default_value = "s0,s1,s2,l", value_parser = parse_variant)]
+    variants: Vec<Variant>,
+    /// Measure this model file instead.
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// Backends to measure each variant on (a missing GPU is reported, not an error).
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "cpu,gpu")]
+    backends: Vec<BackendArg>,
+    /// Timed runs (paper protocol: 500).
+    #[arg(long, default_value_t = 500)]
+    runs: usize,
+    /// Warm-up runs (paper protocol: 50).
+    #[arg(long, default_value_t = 50)]
+    warmup: usize,
+    /// CPU threads (default: one per core).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Images per run.
+    #[arg(long, default_value_t = 1)]
+    batch: usize,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "markdown")]
+    format: Format,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Markdown,
+    Json,
+    Tflite,
+}
+
+fn parse_variant(name: &str) -> std::result::Result<Variant, String> {
+    Variant::from_name(name).ok_or_else(|| format!("unknown variant {name} (s0, s1, s2, l)"))
+}
+
+/// Runs `probe`.
+pub fn run(args: Args) -> Result<()> {
+    let options = ProbeOptions {
+        variants: args.variants,
+        model: args.model,
+        backends: args.backends.into_iter().map(BackendArg::choice).collect(),
+        warmup: args.warmup,
+        runs: args.runs,
+        threads: args.threads,
+        batch: args.batch,
+    };
+    let report = with_spinner("measuring", || probe::run(&options))?;
+    match args.format {
+        Format::Markdown => print!("{}", report.to_markdown()),
+        Format::Json => println!("{}", report.to_json()),
+        Format::Tflite => print!("{}", report.to_tflite_summary()),
+    }
+    Ok(())
+}
