@@ -79,6 +79,17 @@ fn bad_options() {
 }
 
 #[test]
+fn cpu_and_auto_choose_flex_and_say_why_not_the_gpu() {
+    let cpu = Classifier::embedded_default(ClassifierOptions { backend: BackendChoice::Cpu, ..ClassifierOptions::default() }).unwrap();
+    assert_eq!(cpu.info().backend, Backend::Flex);
+    let auto = Classifier::embedded_default(ClassifierOptions::default()).unwrap();
+    if !auto.info().backend.is_gpu() {
+        assert_eq!(auto.info().backend, Backend::Flex);
+        assert!(auto.info().backend_note.as_deref().unwrap_or_default().starts_with("GPU not used: "));
+    }
+}
+
+#[test]
 fn invalid_model_bytes() {
     let err = Classifier::from_bytes(b"\x00\x01garbage", ClassifierOptions::default()).unwrap_err();
     assert!(matches!(err, Error::InvalidModelFile(_)), "{err}");

@@ -278,9 +278,7 @@ fn file_source(bytes: &[u8]) -> Option<String> {
 /// back to the CPU.
 fn select_backend(choice: BackendChoice) -> Result<(Backend, BackendDevice, Option<String>)> {
     let cpu = || -> Result<Backend> {
-        Backend::all()
-            .into_iter()
-            .find(|b| !b.is_gpu())
+        Backend::fastest_cpu()
             .ok_or_else(|| Error::BackendUnavailable { backend: "cpu".into(), reason: "no CPU backend compiled in".into() })
     };
     let exact = |backend: Backend| -> Result<(Backend, BackendDevice, Option<String>)> {
