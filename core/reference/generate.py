@@ -143,7 +143,8 @@ def write_variant(variant: str, batch: int) -> None:
         meta[f"stage{i}_stride"] = str(stride)
     out = FIXTURES / "reference" / f"{variant}.safetensors"
     out.parent.mkdir(parents=True, exist_ok=True)
-    save_numpy(tensors, str(out), metadata=meta)
+    # one metadata key: safetensors writes a multi-key metadata map in hash order
+    save_numpy(tensors, str(out), metadata={"reference": json.dumps(meta, sort_keys=True)})
     top5 = logits[0].topk(5).indices.tolist()
     print(f"{variant}: params {meta['param_count']} toolbox {toolbox_params / 1e6:.4f}M "
           f"{macs / 1e9:.4f} GMACs, |logits|max {logits.abs().max():.3f}, top5 {top5}, "

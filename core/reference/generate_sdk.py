@@ -10,6 +10,7 @@ embedded ImageNet-1k labels (`core/src/classify/imagenet_labels.txt`).
 
 Rerunning reproduces the files bit for bit.
 """
+import json
 import pathlib
 
 import numpy as np
@@ -36,13 +37,13 @@ def write_preprocess(transform) -> None:
     out = FIXTURES / "preprocess"
     out.mkdir(parents=True, exist_ok=True)
     geometric = [t for t in transform.transforms if type(t).__name__ in ("Resize", "CenterCrop")]
-    for path in sorted(IMAGES.iterdir()):
+    for path in sorted(p for p in IMAGES.iterdir() if p.suffix in (".png", ".jpg")):
         image = Image.open(path).convert("RGB")
         for step in geometric:
             image = step(image)
         crop = np.asarray(image, dtype=np.uint8)
-        save_file({"crop": crop}, str(out / f"{path.stem}.safetensors"),
-                  metadata={"source": path.name, "transform": repr(transform)})
+        source = json.dumps({"image": path.name, "transform": repr(transform)}, sort_keys=True)
+        save_file({"crop": crop}, str(out / f"{path.stem}.safetensors"), metadata={"source": source})
         print(f"{path.name}: crop {crop.shape}")
 
 

@@ -30,11 +30,12 @@ impl Reference {
             let view = file.tensor(name).unwrap();
             view.data().chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().unwrap())).collect()
         };
-        let (_, metadata) = SafeTensors::read_metadata(&bytes).unwrap();
+        let (_, header) = SafeTensors::read_metadata(&bytes).unwrap();
+        let metadata = serde_json::from_str(&header.metadata().as_ref().unwrap()["reference"]).unwrap();
         Reference {
             logits: read("logits"),
             stage_samples: (0..4).map(|i| read(&format!("stage{i}"))).collect(),
-            metadata: metadata.metadata().clone().unwrap(),
+            metadata,
         }
     }
 
