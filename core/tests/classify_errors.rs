@@ -55,6 +55,14 @@ fn impossible_geometry() {
 }
 
 #[test]
+fn unknown_pixel_format_code() {
+    assert_eq!(PixelFormat::from_code(1).unwrap(), PixelFormat::Bgra8);
+    let err = PixelFormat::from_code(7).unwrap_err();
+    assert!(matches!(err, Error::UnsupportedPixelFormat(_)), "{err}");
+    assert_eq!(err.code(), 12);
+}
+
+#[test]
 fn malformed_tensors() {
     let c = classifier();
     for (values, batch) in [(vec![0.0; 10], 1), (vec![0.0; 3 * 224 * 224], 2), (vec![], 0)] {

@@ -20,6 +20,17 @@ pub enum PixelFormat {
 }
 
 impl PixelFormat {
+    /// The format behind a stable numeric code (0 RGBA8, 1 BGRA8, 2 RGB8), as the Swift and
+    /// Kotlin layers pass it.
+    pub fn from_code(code: u32) -> Result<PixelFormat> {
+        match code {
+            0 => Ok(PixelFormat::Rgba8),
+            1 => Ok(PixelFormat::Bgra8),
+            2 => Ok(PixelFormat::Rgb8),
+            other => Err(Error::UnsupportedPixelFormat(format!("code {other} (0 RGBA8, 1 BGRA8, 2 RGB8)"))),
+        }
+    }
+
     /// Bytes per pixel.
     pub fn bytes_per_pixel(self) -> usize {
         match self {
