@@ -15,7 +15,7 @@ use crate::backend::{Backend, BackendDevice};
 use crate::config::{Config, IMAGE_SIZE, NUM_STAGES, Variant};
 use crate::error::{Error, Result};
 use crate::model::network::EfficientFormerV2;
-use crate::weights::{self, safetensors_file, seeded, state_dict::StateDict, state_dict::WeightDtype};
+use crate::weights::{self, seeded, state_dict::StateDict, state_dict::WeightDtype};
 
 /// Which device to run on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -103,14 +103,14 @@ impl Classifier {
     /// Loads a model file: timm safetensors, official `.pth`, or an SDK file.
     pub fn from_path(path: &Path, options: ClassifierOptions) -> Result<Classifier> {
         let state = weights::read_path(path)?;
-        let untrained = file_source(&std::fs::read(path).unwrap_or_default()).as_deref() == Some(SEEDED_SOURCE);
+        let untrained = is_seeded(&state);
         Classifier::from_state(state, untrained, options)
     }
 
     /// Loads a model held in memory (an app asset), in any format [`Classifier::from_path`] reads.
     pub fn from_bytes(bytes: &[u8], options: ClassifierOptions) -> Result<Classifier> {
         let state = weights::read_bytes(bytes)?;
-        let untrained = file_source(bytes).as_deref() == Some(SEEDED_SOURCE);
+        let untrained = is_seeded(&state);
         Classifier::from_state(state, untrained, options)
     }
 
@@ -267,11 +267,9 @@ fn checked_tensor(values: &[f32], batch: usize) -> Result<Vec<f32>> {
     Ok(values.to_vec())
 }
 
-fn file_source(bytes: &[u8]) -> Option<String> {
-    if !safetensors_file::looks_like_safetensors(bytes) {
-        return None;
-    }
-    safetensors_file::read_metadata(bytes).ok()?.remove("source")
+/// Whether an SDK file says it holds the seeded, untrained weights.
+fn is_seeded(state: &StateDict) -> bool {
+    state.metadata.get("source").map(String::as_str) == Some(SEEDED_SOURCE)
 }
 
 /// Resolves a [`BackendChoice`] to a backend and its device, with the reason when `Auto` fell

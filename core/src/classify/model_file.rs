@@ -18,7 +18,6 @@ use safetensors::Dtype;
 use crate::accounting;
 use crate::config::{Config, Variant};
 use crate::error::{Error, Result};
-use crate::weights::safetensors_file;
 use crate::weights::spec::{self, expected_tensors};
 use crate::weights::state_dict::{StateDict, WeightDtype};
 
@@ -89,11 +88,6 @@ pub fn describe(bytes: &[u8]) -> Result<ModelFileInfo> {
     let state = crate::weights::read_bytes(bytes)?;
     let config = spec::infer_config(&state)?;
     spec::check_tensors(&state, &config)?;
-    let metadata = if safetensors_file::looks_like_safetensors(bytes) {
-        safetensors_file::read_metadata(bytes)?
-    } else {
-        HashMap::new()
-    };
     Ok(ModelFileInfo {
         variant: config.variant(),
         dtype: state.dtype,
@@ -101,6 +95,6 @@ pub fn describe(bytes: &[u8]) -> Result<ModelFileInfo> {
         parameters: accounting::parameter_count(&config),
         toolbox_macs: accounting::toolbox_macs(&config),
         config,
-        metadata,
+        metadata: state.metadata,
     })
 }

@@ -32,7 +32,7 @@ pub fn to_timm(state: StateDict) -> StateDict {
             (timm, tensor)
         })
         .collect();
-    StateDict { tensors, dtype: state.dtype }
+    StateDict { tensors, dtype: state.dtype, metadata: state.metadata }
 }
 
 /// The timm key of an official key, if it fits the layout.

@@ -42,7 +42,7 @@ pub fn read_path(path: &Path) -> Result<StateDict> {
             .map_err(|err| Error::InvalidModelFile(format!("PyTorch checkpoint: {err}")))?;
         tensors.insert(key, HostTensor::new(tensor.shape().to_vec(), dtype.decode(&bytes)));
     }
-    Ok(StateDict { tensors, dtype: narrowest })
+    Ok(StateDict { tensors, dtype: narrowest, metadata: Default::default() })
 }
 
 /// Reads a checkpoint held in memory (an app asset). The zip container is read through a

@@ -44,7 +44,7 @@ pub fn read(bytes: &[u8]) -> Result<StateDict> {
         let values = dtype.decode(view.data());
         tensors.insert(key.to_owned(), HostTensor::new(view.shape().to_vec(), values));
     }
-    Ok(StateDict { tensors, dtype: narrowest })
+    Ok(StateDict { tensors, dtype: narrowest, metadata: read_metadata(bytes)? })
 }
 
 fn invalid(err: safetensors::SafeTensorError) -> Error {

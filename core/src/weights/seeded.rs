@@ -78,7 +78,7 @@ pub fn state_dict(config: &Config, seed: u64) -> StateDict {
             (spec.key, HostTensor::new(spec.shape, values))
         })
         .collect();
-    StateDict { tensors, dtype: WeightDtype::F32 }
+    StateDict { tensors, dtype: WeightDtype::F32, metadata: Default::default() }
 }
 
 /// The seeded test images, `[batch, 3, 224, 224]` uniform in `[-2, 2)` (the range of

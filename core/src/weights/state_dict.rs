@@ -1,6 +1,6 @@
 //! Host-side weights: every tensor of a checkpoint as `f32`, keyed in timm's layout.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 use crate::error::{Error, Result};
@@ -90,6 +90,8 @@ pub struct StateDict {
     pub tensors: BTreeMap<String, HostTensor>,
     /// The narrowest float type found in the file.
     pub dtype: WeightDtype,
+    /// safetensors `__metadata__` (SDK files carry `format`, `source`, …; empty otherwise).
+    pub metadata: HashMap<String, String>,
 }
 
 impl StateDict {
