@@ -211,9 +211,9 @@ impl Classifier {
         let images = self.images(checked_tensor(values, batch)?, batch);
         let output = self.run(|| self.model.forward_stages(images))?;
         let shapes = std::array::from_fn(|i| output.stages[i].dims());
-        let mut maps = output.stages.into_iter().map(read_back);
-        let values = std::array::from_fn(|_| maps.next().expect("four stages"));
-        Ok(FeatureMaps { shapes, values: values.map(|v| v.unwrap_or_default()) })
+        let values: Vec<Vec<f32>> = output.stages.into_iter().map(read_back).collect::<Result<_>>()?;
+        let values = values.try_into().expect("four stages in, four maps out");
+        Ok(FeatureMaps { shapes, values })
     }
 
     fn classify_normalized(&self, values: Vec<f32>) -> Result<Classification> {
