@@ -97,7 +97,7 @@ impl Backend {
             #[cfg(feature = "flex")]
             Backend::Flex => cpu(Device::flex()),
             #[cfg(feature = "wgpu")]
-            Backend::Wgpu => gpu::open(&gpu::NATIVE, burn::tensor::wgpu::WgpuBackend::Auto),
+            Backend::Wgpu => gpu::open(&gpu::NATIVE, gpu::NATIVE_API),
             #[cfg(feature = "wgpu")]
             Backend::WgpuGl => gpu::open(&gpu::GL, burn::tensor::wgpu::WgpuBackend::Gl),
         }
@@ -121,6 +121,18 @@ mod gpu {
     use super::BackendDevice;
 
     type Cell = OnceLock<Result<BackendDevice, String>>;
+
+    /// The platform's own graphics API. On Apple platforms Metal is named explicitly so that
+    /// burn's WGSL goes through naga to MSL (burn's `metal` feature compiles MSL with a
+    /// compiler that only validates on macOS, so iOS builds leave it off); Android names
+    /// Vulkan; elsewhere wgpu picks.
+    pub const NATIVE_API: WgpuBackend = if cfg!(target_vendor = "apple") {
+        WgpuBackend::Metal
+    } else if cfg!(target_os = "android") {
+        WgpuBackend::Vulkan
+    } else {
+        WgpuBackend::Auto
+    };
     pub static NATIVE: Cell = OnceLock::new();
     pub static GL: Cell = OnceLock::new();
 

@@ -43,6 +43,13 @@ impl Variant {
         Variant::PUBLISHED.into_iter().find(|v| v.name() == short)
     }
 
+    /// [`Variant::from_name`], with [`crate::Error::InvalidInput`] for an unknown name (the
+    /// bindings pass variants across the FFI boundary by name).
+    pub fn parse(name: &str) -> crate::Result<Variant> {
+        Variant::from_name(name)
+            .ok_or_else(|| crate::Error::InvalidInput(format!("unknown variant `{name}` (s0, s1, s2 or l)")))
+    }
+
     /// The preset configuration (`None` for [`Variant::Custom`]).
     pub fn config(self) -> Option<Config> {
         match self {

@@ -32,6 +32,22 @@ pub enum BackendChoice {
     Exact(Backend),
 }
 
+impl BackendChoice {
+    /// Parses `auto`, `cpu`, `gpu` or a backend name ([`Backend::from_name`]); the bindings
+    /// pass choices across the FFI boundary by these names.
+    pub fn from_name(name: &str) -> Result<BackendChoice> {
+        match name {
+            "auto" => Ok(BackendChoice::Auto),
+            "cpu" => Ok(BackendChoice::Cpu),
+            "gpu" => Ok(BackendChoice::Gpu),
+            other => Backend::from_name(other).map(BackendChoice::Exact).ok_or_else(|| {
+                let names: Vec<&str> = Backend::all().into_iter().map(Backend::name).collect();
+                Error::InvalidInput(format!("unknown backend `{other}` (auto, cpu, gpu, {})", names.join(", ")))
+            }),
+        }
+    }
+}
+
 /// How to build a [`Classifier`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClassifierOptions {

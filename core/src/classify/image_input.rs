@@ -66,7 +66,32 @@ pub struct PixelBuffer<'a> {
     pub orientation: u8,
 }
 
-impl PixelBuffer<'_> {
+impl<'a> PixelBuffer<'a> {
+    /// A buffer described in the signed integers of Kotlin and Swift: negative or oversized
+    /// values are [`Error::InvalidGeometry`] (an orientation outside 0-255 too; 1-8 are
+    /// checked later), so every binding rejects them alike.
+    pub fn from_signed(
+        data: &'a [u8],
+        width: i64,
+        height: i64,
+        row_stride: i64,
+        format: PixelFormat,
+        orientation: i64,
+    ) -> Result<PixelBuffer<'a>> {
+        let dimension = |value: i64, what: &str| {
+            u32::try_from(value).map_err(|_| Error::InvalidGeometry(format!("{what} {value} is out of range")))
+        };
+        Ok(PixelBuffer {
+            data,
+            width: dimension(width, "width")?,
+            height: dimension(height, "height")?,
+            row_stride: dimension(row_stride, "row stride")?,
+            format,
+            orientation: u8::try_from(orientation)
+                .map_err(|_| Error::InvalidGeometry(format!("orientation {orientation} is not an EXIF code (1-8)")))?,
+        })
+    }
+
     /// Checks geometry and size, then copies the visible pixels into an upright RGB image.
     pub fn to_rgb(&self) -> Result<RgbImage> {
         let bpp = self.format.bytes_per_pixel();

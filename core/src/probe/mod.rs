@@ -56,6 +56,20 @@ impl Default for ProbeOptions {
     }
 }
 
+impl ProbeOptions {
+    /// Sets variants and backends from their names, as the bindings pass them
+    /// ([`Variant::parse`], [`BackendChoice::from_name`]); an empty list keeps the current one.
+    pub fn with_names<S: AsRef<str>>(mut self, variants: &[S], backends: &[S]) -> Result<ProbeOptions> {
+        if !variants.is_empty() {
+            self.variants = variants.iter().map(|name| Variant::parse(name.as_ref())).collect::<Result<_>>()?;
+        }
+        if !backends.is_empty() {
+            self.backends = backends.iter().map(|name| BackendChoice::from_name(name.as_ref())).collect::<Result<_>>()?;
+        }
+        Ok(self)
+    }
+}
+
 /// The machine the probe ran on.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct HostInfo {
@@ -128,6 +142,12 @@ pub struct Skipped {
     pub backend: String,
     /// Why.
     pub reason: String,
+}
+
+impl std::fmt::Display for Skipped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}: {}", self.variant, self.backend, self.reason)
+    }
 }
 
 /// Everything the probe measured.

@@ -1,0 +1,4 @@
+plugins {
+    id("com.android.library") version "8.7.3" apply false
+    id("org.jetbrains.kotlin.android") version "2.4.21" apply false
+}

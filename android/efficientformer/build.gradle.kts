@@ -1,0 +1,49 @@
+// Android library module. Builds libefficientformer_jni.so per ABI with cargo-ndk
+// (`cargo install cargo-ndk`, NDK r27+) and packages it with the Kotlin sources.
+// Not built in this repository's CI (no Android SDK there): the same Kotlin sources are
+// compiled and tested on the JVM by ../pom.xml.
+plugins {
+    id("com.android.library")
+    id("org.jetbrains.kotlin.android")
+}
+
+android {
+    namespace = "com.efficientformer"
+    compileSdk = 35
+    defaultConfig {
+        minSdk = 24
+        consumerProguardFiles("consumer-rules.pro")
+    }
+    sourceSets["main"].java.srcDirs("src/main/kotlin", "src/android/kotlin")
+    sourceSets["main"].jniLibs.srcDir(layout.buildDirectory.dir("rustJniLibs"))
+    compileOptions {
+        sourceCompatibility = JavaVersion.VERSION_17
+        targetCompatibility = JavaVersion.VERSION_17
+    }
+}
+
+kotlin {
+    jvmToolchain(17)
+}
+
+dependencies {
+    implementation("org.jetbrains.kotlinx:kotlinx-coroutines-android:1.11.0")
+    compileOnly("androidx.camera:camera-core:1.4.2")
+}
+
+val repositoryRoot = rootDir.parentFile
+
+val cargoNdk by tasks.registering(Exec::class) {
+    description = "Builds libefficientformer_jni.so for arm64-v8a and x86_64 (16 KB pages)."
+    workingDir = repositoryRoot
+    environment("RUSTFLAGS", "-C link-arg=-Wl,-z,max-page-size=16384")
+    commandLine(
+        "cargo", "ndk",
+        "-t", "arm64-v8a", "-t", "x86_64",
+        "--platform", "24",
+        "-o", layout.buildDirectory.dir("rustJniLibs").get().asFile.path,
+        "build", "--release", "-p", "efficientformer-jni",
+    )
+}
+
+tasks.named("preBuild") { dependsOn(cargoNdk) }

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Tests the Kotlin library on the JVM: builds libefficientformer_jni on the host, runs the JUnit 5
+# tests (Maven, kotlin-maven-plugin) against it, installs the library into the local Maven
+# repository and runs the Kotlin example, whose top-5 must equal the Rust tool's.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+target=${CARGO_TARGET_DIR:-$root/target}
+
+# Same package selection as the test command, so the library shares its build.
+cargo build --release --workspace --exclude uniffi-bindgen
+
+mvn=(mvn -B -q "-Dmaven.repo.local=${MAVEN_REPO:-$HOME/.cache/efficientformer/m2}"
+     "-Defficientformer.library.path=$target/release/libefficientformer_jni.so")
+"${mvn[@]}" -f android/pom.xml install
+
+image=$root/examples/images/chelsea.png
+"${mvn[@]}" -f examples/kotlin-cli/pom.xml compile exec:java -Dexec.args="--backend cpu $image" > "$target/kotlin-example.txt"
+cat "$target/kotlin-example.txt"
+"$target/release/efficientformer" classify --backend cpu "$image" > "$target/rust-example.txt"
+top5() { grep -o '\[ *[0-9]*\] .*' "$1"; }
+if ! diff <(top5 "$target/rust-example.txt") <(top5 "$target/kotlin-example.txt"); then
+    echo "the Kotlin example's top-5 differs from the Rust tool's" >&2
+    exit 1
+fi
+echo "Kotlin example: same top-5 as the Rust tool"

@@ -1,0 +1,66 @@
+//! The Swift-visible error: one case per core [`efficientformer::Error`] kind, each carrying
+//! the core's stable code and its message.
+
+/// A failure in the SDK. `code` is [`efficientformer::Error::code`]: stable across releases
+/// and equal in Rust, Swift and Kotlin.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum EfficientFormerError {
+    /// A file could not be read.
+    #[error("{message}")]
+    Io { code: u32, message: String },
+    /// Not a readable safetensors or PyTorch file.
+    #[error("{message}")]
+    InvalidModelFile { code: u32, message: String },
+    /// A readable file that is not an EfficientFormerV2 network (missing, unexpected or
+    /// misshapen tensors, or an unsupported element type).
+    #[error("{message}")]
+    UnrecognizedModel { code: u32, message: String },
+    /// The file holds another variant than the one asked for.
+    #[error("{message}")]
+    WrongVariant { code: u32, message: String },
+    /// An argument or input tensor is malformed.
+    #[error("{message}")]
+    InvalidInput { code: u32, message: String },
+    /// The requested compute backend cannot run on this device.
+    #[error("{message}")]
+    BackendUnavailable { code: u32, message: String },
+    /// Encoded image bytes could not be decoded.
+    #[error("{message}")]
+    InvalidImage { code: u32, message: String },
+    /// A pixel buffer is too small, or its width, height, stride, format or orientation are
+    /// impossible.
+    #[error("{message}")]
+    InvalidPixelBuffer { code: u32, message: String },
+    /// A file could not be written.
+    #[error("{message}")]
+    Write { code: u32, message: String },
+    /// A failure inside the SDK itself (a panic, code 0): a bug, please report it. The Swift
+    /// layer raises it for UniFFI's internal errors; Rust never returns it.
+    #[error("{message}")]
+    Internal { code: u32, message: String },
+}
+
+impl From<efficientformer::Error> for EfficientFormerError {
+    fn from(error: efficientformer::Error) -> Self {
+        use efficientformer::Error as E;
+        let code = error.code();
+        let message = error.to_string();
+        match error {
+            E::Io { .. } => Self::Io { code, message },
+            E::InvalidModelFile(_) => Self::InvalidModelFile { code, message },
+            E::UnrecognizedModel(_)
+            | E::MissingTensor { .. }
+            | E::UnexpectedTensor { .. }
+            | E::ShapeMismatch { .. }
+            | E::UnsupportedDtype { .. } => Self::UnrecognizedModel { code, message },
+            E::WrongVariant { .. } => Self::WrongVariant { code, message },
+            E::BackendUnavailable { .. } => Self::BackendUnavailable { code, message },
+            E::InvalidImage(_) => Self::InvalidImage { code, message },
+            E::UnsupportedPixelFormat(_) | E::BufferTooSmall { .. } | E::InvalidGeometry(_) => {
+                Self::InvalidPixelBuffer { code, message }
+            }
+            E::Write { .. } => Self::Write { code, message },
+            _ => Self::InvalidInput { code, message },
+        }
+    }
+}

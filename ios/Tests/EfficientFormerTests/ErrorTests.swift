@@ -1,0 +1,62 @@
+import EfficientFormer
+import Foundation
+import XCTest
+
+/// Bad input throws the matching typed error with the core's stable code.
+final class ErrorTests: XCTestCase {
+    private func error(_ body: () throws(EfficientFormerError) -> Void) -> EfficientFormerError? {
+        do {
+            try body()
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    func testCorruptMissingAndForeignModels() throws {
+        guard case .InvalidModelFile(let code, _)? = error({ () throws(EfficientFormerError) in _ = try Classifier(modelData: Data(repeating: 7, count: 64), backend: .cpu) }) else {
+            return XCTFail("corrupt model")
+        }
+        XCTAssertEqual(code, 2)
+        guard case .Io(1, _)? = error({ () throws(EfficientFormerError) in _ = try Classifier(modelURL: URL(fileURLWithPath: "/nonexistent.safetensors"), backend: .cpu) }) else {
+            return XCTFail("missing file")
+        }
+        let tiny = Fixtures.url("tiny/timm_f32.safetensors")
+        guard case .WrongVariant(8, _)? = error({ () throws(EfficientFormerError) in _ = try Classifier(modelURL: tiny, backend: .cpu, expectedVariant: "s0") }) else {
+            return XCTFail("wrong variant")
+        }
+        guard case .InvalidInput(9, _)? = error({ () throws(EfficientFormerError) in _ = try Classifier.embeddedDefault(backend: .cpu, topK: 0) }) else {
+            return XCTFail("top-k 0")
+        }
+    }
+
+    func testBadImagesBuffersAndTensors() throws {
+        let classifier = ClassifierTests.classifier
+        guard case .InvalidImage(11, _)? = error({ () throws(EfficientFormerError) in _ = try classifier.classify(imageData: Data([1, 2, 3])) }) else {
+            return XCTFail("bad image")
+        }
+        let small = Data(count: 100)
+        guard case .InvalidPixelBuffer(13, _)? = error({ () throws(EfficientFormerError) in _ = try classifier.classify(pixels: small, width: 16, height: 16, rowStride: 64, format: .rgba8) }) else {
+            return XCTFail("short buffer")
+        }
+        let buffer = Data(count: 16 * 16 * 4)
+        guard case .InvalidPixelBuffer(14, _)? = error({ () throws(EfficientFormerError) in _ = try classifier.classify(pixels: buffer, width: 16, height: 16, rowStride: 32, format: .rgba8) }) else {
+            return XCTFail("bad stride")
+        }
+        guard case .InvalidPixelBuffer(14, _)? = error({ () throws(EfficientFormerError) in _ = try classifier.classify(pixels: buffer, width: -1, height: 16, rowStride: 64, format: .rgba8) }) else {
+            return XCTFail("negative width")
+        }
+        guard case .InvalidInput(9, _)? = error({ () throws(EfficientFormerError) in _ = try classifier.classify(tensor: [1, 2, 3]) }) else {
+            return XCTFail("short tensor")
+        }
+    }
+
+    func testAsyncThrowsTypedErrors() async {
+        do {
+            _ = try await ClassifierTests.classifier.classify(imageData: Data([0xFF, 0xD8]))
+            XCTFail("truncated JPEG")
+        } catch {
+            XCTAssertEqual(error.code, 11)
+        }
+    }
+}

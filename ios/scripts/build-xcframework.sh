@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Builds ios/EfficientFormerFFI.xcframework: static libraries for iOS devices, the iOS
+# simulator (arm64 + x86_64, lipo'd) and macOS (arm64 + x86_64, for `swift test` on a Mac),
+# with the generated C header. Needs macOS with Xcode and rustup; it cannot run on the Linux
+# CI machines, where scripts/test-linux.sh links the host library instead.
+#
+# burn's `metal` feature stays off: its MSL compiler only validates on macOS. The core names
+# wgpu's Metal API explicitly on Apple targets, so WGSL reaches Metal through naga.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+target=${CARGO_TARGET_DIR:-$root/target}
+lib=libefficientformer_ffi.a
+export IPHONEOS_DEPLOYMENT_TARGET=15.0 MACOSX_DEPLOYMENT_TARGET=12.0
+
+ios/scripts/generate-bindings.sh --check
+
+triples=(aarch64-apple-ios aarch64-apple-ios-sim x86_64-apple-ios aarch64-apple-darwin x86_64-apple-darwin)
+rustup target add "${triples[@]}"
+for triple in "${triples[@]}"; do
+    cargo build --release --locked -p efficientformer-uniffi --lib --target "$triple"
+done
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/headers" "$work/ios-sim" "$work/macos"
+cp ios/Sources/EfficientFormerFFI/EfficientFormerFFI.h "$work/headers/"
+printf 'module EfficientFormerFFI {\n    header "EfficientFormerFFI.h"\n    export *\n}\n' > "$work/headers/module.modulemap"
+lipo -create "$target/aarch64-apple-ios-sim/release/$lib" "$target/x86_64-apple-ios/release/$lib" -output "$work/ios-sim/$lib"
+lipo -create "$target/aarch64-apple-darwin/release/$lib" "$target/x86_64-apple-darwin/release/$lib" -output "$work/macos/$lib"
+
+rm -rf ios/EfficientFormerFFI.xcframework
+xcodebuild -create-xcframework \
+    -library "$target/aarch64-apple-ios/release/$lib" -headers "$work/headers" \
+    -library "$work/ios-sim/$lib" -headers "$work/headers" \
+    -library "$work/macos/$lib" -headers "$work/headers" \
+    -output ios/EfficientFormerFFI.xcframework
+echo "built ios/EfficientFormerFFI.xcframework"
