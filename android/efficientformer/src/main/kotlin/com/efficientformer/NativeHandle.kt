@@ -46,7 +46,13 @@ internal object HandleReaper {
     init {
         thread(isDaemon = true, name = "efficientformer-reaper") {
             while (true) {
-                val registration = queue.remove() as Registration
+                // Like Cleaner's thread, outlive interrupts (hosts such as exec:java interrupt
+                // every thread when their main method returns).
+                val registration = try {
+                    queue.remove() as Registration
+                } catch (_: InterruptedException) {
+                    continue
+                }
                 pending.remove(registration)
                 registration.handle.release()
             }

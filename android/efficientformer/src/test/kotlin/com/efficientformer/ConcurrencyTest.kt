@@ -1,9 +1,13 @@
 package com.efficientformer
 
+import java.util.concurrent.CountDownLatch
 import java.util.concurrent.Executors
 import java.util.concurrent.TimeUnit
+import java.util.concurrent.atomic.AtomicBoolean
 import org.junit.jupiter.api.Assertions.assertArrayEquals
+import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
+import org.junit.jupiter.api.assertThrows
 
 /** One classifier shared by eight threads gives the sequential results bit for bit. */
 class ConcurrencyTest {
@@ -21,13 +25,23 @@ class ConcurrencyTest {
     }
 
     @Test
-    fun `close waits for a running call`() {
-        val classifier = Classifier.embeddedDefault(cpu)
+    fun `release waits for a running call, then refuses new ones`() {
+        val handle = NativeHandle(NativeBridge.loadEmbeddedDefault("cpu", -1, 5, null, null))
+        val entered = CountDownLatch(1)
+        val finished = AtomicBoolean(false)
         val pool = Executors.newSingleThreadExecutor()
-        val running = pool.submit<FloatArray> { classifier.classifyTensor(FloatArray(3 * 224 * 224)).single().logits }
-        Thread.sleep(5)
-        classifier.close()
+        val running = pool.submit<FloatArray> {
+            handle.use { pointer ->
+                entered.countDown()
+                NativeBridge.classifyTensor(pointer, FloatArray(3 * 224 * 224), 1).single().logits.also { finished.set(true) }
+            }
+        }
+        entered.await()
+        handle.release()
+        assertTrue(finished.get(), "release returned before the running call finished")
         running.get()
+        assertThrows<IllegalStateException> { handle.use { } }
+        handle.release()
         pool.shutdown()
     }
 }
