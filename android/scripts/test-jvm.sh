@@ -17,10 +17,4 @@ mvn=(mvn -B -q "-Dmaven.repo.local=${MAVEN_REPO:-$HOME/.cache/efficientformer/m2
 image=$root/examples/images/chelsea.png
 "${mvn[@]}" -f examples/kotlin-cli/pom.xml compile exec:java -Dexec.args="--backend cpu $image" > "$target/kotlin-example.txt"
 cat "$target/kotlin-example.txt"
-"$target/release/efficientformer" classify --backend cpu "$image" > "$target/rust-example.txt"
-top5() { grep -o '\[ *[0-9]*\] .*' "$1"; }
-if ! diff <(top5 "$target/rust-example.txt") <(top5 "$target/kotlin-example.txt"); then
-    echo "the Kotlin example's top-5 differs from the Rust tool's" >&2
-    exit 1
-fi
-echo "Kotlin example: same top-5 as the Rust tool"
+examples/same-top5.sh Kotlin "$target/kotlin-example.txt" "$image"

@@ -50,10 +50,4 @@ image=examples/images/chelsea.png
 in_chroot "cd /src/examples/swift-cli && swift build $swift_flags/example"
 in_chroot "/var/cache/swift-build/example/debug/efficientformer-swift --backend cpu /src/$image" > "$target/swift-example.txt"
 cat "$target/swift-example.txt"
-"$target/release/efficientformer" classify --backend cpu "$image" > "$target/rust-example.txt"
-top5() { grep -o '\[ *[0-9]*\] .*' "$1"; }
-if ! diff <(top5 "$target/rust-example.txt") <(top5 "$target/swift-example.txt"); then
-    echo "the Swift example's top-5 differs from the Rust tool's" >&2
-    exit 1
-fi
-echo "Swift example: same top-5 as the Rust tool"
+examples/same-top5.sh Swift "$target/swift-example.txt" "$image"

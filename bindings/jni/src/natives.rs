@@ -28,22 +28,43 @@ fn count(value: jint, what: &str) -> CallResult<usize> {
     usize::try_from(value).map_err(|_| Error::InvalidInput(format!("{what} must not be negative, got {value}")).into())
 }
 
-/// `ClassifierOptions` from the flat values Kotlin passes (`cpuThreads < 0`: one per core).
-fn options(
-    env: &Env<'_>,
-    backend: &JString<'_>,
+/// A thread count from Kotlin: negative means one per core.
+fn thread_count(value: jint) -> Option<usize> {
+    usize::try_from(value).ok()
+}
+
+/// The flat `ClassifierOptions` values every `load*` native takes after its source.
+struct OptionArgs<'a, 'local> {
+    backend: &'a JString<'local>,
     cpu_threads: jint,
     top_k: jint,
-    gpu_cache_dir: &JString<'_>,
-    expected_variant: &JString<'_>,
-) -> CallResult<ClassifierOptions> {
-    Ok(ClassifierOptions {
-        backend: BackendChoice::from_name(&string(env, backend)?)?,
-        cpu_threads: if cpu_threads < 0 { None } else { Some(cpu_threads as usize) },
-        top_k: count(top_k, "topK")?,
-        gpu_cache_dir: nullable_string(env, gpu_cache_dir)?.map(Into::into),
-        expected_variant: nullable_string(env, expected_variant)?.as_deref().map(Variant::parse).transpose()?,
+    gpu_cache_dir: &'a JString<'local>,
+    expected_variant: &'a JString<'local>,
+}
+
+impl OptionArgs<'_, '_> {
+    fn parse(&self, env: &Env<'_>) -> CallResult<ClassifierOptions> {
+        Ok(ClassifierOptions {
+            backend: BackendChoice::from_name(&string(env, self.backend)?)?,
+            cpu_threads: thread_count(self.cpu_threads),
+            top_k: count(self.top_k, "topK")?,
+            gpu_cache_dir: nullable_string(env, self.gpu_cache_dir)?.map(Into::into),
+            expected_variant: nullable_string(env, self.expected_variant)?.as_deref().map(Variant::parse).transpose()?,
+        })
+    }
+}
+
+/// Runs a `load*` native: parses the options, loads with `load`, returns the new handle.
+fn load<'local>(
+    env: &mut EnvUnowned<'local>,
+    args: OptionArgs<'_, '_>,
+    load: impl FnOnce(&mut Env<'local>, ClassifierOptions) -> CallResult<Classifier>,
+) -> jlong {
+    env.with_env(|env| -> CallResult<jlong> {
+        let options = args.parse(env)?;
+        Ok(handle::into_handle(load(env, options)?))
     })
+    .resolve::<ThrowSdkException>()
 }
 
 /// The bytes of a direct buffer between `offset` and `offset + length`, read in place.
@@ -88,12 +109,8 @@ pub extern "system" fn Java_com_efficientformer_NativeBridge_loadPath<'local>(
     gpu_cache_dir: JString<'local>,
     expected_variant: JString<'local>,
 ) -> jlong {
-    env.with_env(|env| -> CallResult<jlong> {
-        let options = options(env, &backend, cpu_threads, top_k, &gpu_cache_dir, &expected_variant)?;
-        let path = string(env, &path)?;
-        Ok(handle::into_handle(Classifier::from_path(Path::new(&path), options)?))
-    })
-    .resolve::<ThrowSdkException>()
+    let args = OptionArgs { backend: &backend, cpu_threads, top_k, gpu_cache_dir: &gpu_cache_dir, expected_variant: &expected_variant };
+    load(&mut env, args, |env, options| Ok(Classifier::from_path(Path::new(&string(env, &path)?), options)?))
 }
 
 #[unsafe(no_mangle)]
@@ -107,12 +124,8 @@ pub extern "system" fn Java_com_efficientformer_NativeBridge_loadBytes<'local>(
     gpu_cache_dir: JString<'local>,
     expected_variant: JString<'local>,
 ) -> jlong {
-    env.with_env(|env| -> CallResult<jlong> {
-        let options = options(env, &backend, cpu_threads, top_k, &gpu_cache_dir, &expected_variant)?;
-        let bytes = env.convert_byte_array(&bytes)?;
-        Ok(handle::into_handle(Classifier::from_bytes(&bytes, options)?))
-    })
-    .resolve::<ThrowSdkException>()
+    let args = OptionArgs { backend: &backend, cpu_threads, top_k, gpu_cache_dir: &gpu_cache_dir, expected_variant: &expected_variant };
+    load(&mut env, args, |env, options| Ok(Classifier::from_bytes(&env.convert_byte_array(&bytes)?, options)?))
 }
 
 #[unsafe(no_mangle)]
@@ -128,12 +141,8 @@ pub extern "system" fn Java_com_efficientformer_NativeBridge_loadBuffer<'local>(
     gpu_cache_dir: JString<'local>,
     expected_variant: JString<'local>,
 ) -> jlong {
-    env.with_env(|env| -> CallResult<jlong> {
-        let options = options(env, &backend, cpu_threads, top_k, &gpu_cache_dir, &expected_variant)?;
-        let bytes = direct_bytes(env, &buffer, offset, length)?;
-        Ok(handle::into_handle(Classifier::from_bytes(bytes, options)?))
-    })
-    .resolve::<ThrowSdkException>()
+    let args = OptionArgs { backend: &backend, cpu_threads, top_k, gpu_cache_dir: &gpu_cache_dir, expected_variant: &expected_variant };
+    load(&mut env, args, |env, options| Ok(Classifier::from_bytes(direct_bytes(env, &buffer, offset, length)?, options)?))
 }
 
 #[unsafe(no_mangle)]
@@ -146,11 +155,8 @@ pub extern "system" fn Java_com_efficientformer_NativeBridge_loadEmbeddedDefault
     gpu_cache_dir: JString<'local>,
     expected_variant: JString<'local>,
 ) -> jlong {
-    env.with_env(|env| -> CallResult<jlong> {
-        let options = options(env, &backend, cpu_threads, top_k, &gpu_cache_dir, &expected_variant)?;
-        Ok(handle::into_handle(Classifier::embedded_default(options)?))
-    })
-    .resolve::<ThrowSdkException>()
+    let args = OptionArgs { backend: &backend, cpu_threads, top_k, gpu_cache_dir: &gpu_cache_dir, expected_variant: &expected_variant };
+    load(&mut env, args, |_env, options| Ok(Classifier::embedded_default(options)?))
 }
 
 #[unsafe(no_mangle)]
@@ -283,7 +289,7 @@ pub extern "system" fn Java_com_efficientformer_NativeBridge_runProbe<'local>(
             model: nullable_string(env, &model)?.map(Into::into),
             warmup: count(warmup, "warmup")?,
             runs: count(runs, "runs")?,
-            threads: if threads < 0 { None } else { Some(threads as usize) },
+            threads: thread_count(threads),
             batch: count(batch, "batch")?,
             ..ProbeOptions::default()
         }

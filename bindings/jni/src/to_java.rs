@@ -15,9 +15,12 @@ fn float_array<'local>(env: &mut Env<'local>, values: &[f32]) -> JniResult<JFloa
     Ok(array)
 }
 
-fn string_array<'local>(env: &mut Env<'local>, values: &[String]) -> JniResult<JObjectArray<'local>> {
+fn string_array<'local, 'v>(
+    env: &mut Env<'local>,
+    values: impl ExactSizeIterator<Item = &'v str>,
+) -> JniResult<JObjectArray<'local>> {
     let array = env.new_object_array(values.len() as i32, jni_str!("java/lang/String"), JObject::null())?;
-    for (index, value) in values.iter().enumerate() {
+    for (index, value) in values.enumerate() {
         let string = env.new_string(value)?;
         array.set_element(env, index, &string)?;
         env.delete_local_ref(string);
@@ -36,11 +39,10 @@ fn nullable_string<'local>(env: &mut Env<'local>, value: Option<&str>) -> JniRes
 /// float[] logits)`.
 pub fn classification<'local>(env: &mut Env<'local>, result: &Classification) -> JniResult<JObject<'local>> {
     let indices: Vec<i32> = result.top.iter().map(|p| p.class_index as i32).collect();
-    let labels: Vec<String> = result.top.iter().map(|p| p.label.clone()).collect();
     let scores: Vec<f32> = result.top.iter().map(|p| p.score).collect();
     let index_array = env.new_int_array(indices.len())?;
     index_array.set_region(env, 0, &indices)?;
-    let label_array = string_array(env, &labels)?;
+    let label_array = string_array(env, result.top.iter().map(|p| p.label.as_str()))?;
     let score_array = float_array(env, &scores)?;
     let probabilities = float_array(env, &result.probabilities)?;
     let logits = float_array(env, &result.logits)?;
@@ -137,7 +139,7 @@ pub fn probe_report<'local>(env: &mut Env<'local>, report: &ProbeReport) -> JniR
         })?;
     }
     let skipped: Vec<String> = report.skipped.iter().map(ToString::to_string).collect();
-    let skipped = string_array(env, &skipped)?;
+    let skipped = string_array(env, skipped.iter().map(String::as_str))?;
     let json = env.new_string(report.to_json())?;
     let markdown = env.new_string(report.to_markdown())?;
     let tflite = env.new_string(report.to_tflite_summary())?;

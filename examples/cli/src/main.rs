@@ -12,7 +12,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use efficientformer::Backend;
 use efficientformer::classify::BackendChoice;
 
 /// EfficientFormerV2 on the CPU and GPU (burn).
@@ -55,18 +54,10 @@ pub enum BackendArg {
 }
 
 impl BackendArg {
-    /// The facade's choice.
+    /// The facade's choice: each value's name is the one [`BackendChoice::from_name`] reads.
     pub fn choice(self) -> BackendChoice {
-        let exact = |name| BackendChoice::Exact(Backend::from_name(name).expect("compiled in"));
-        match self {
-            BackendArg::Auto => BackendChoice::Auto,
-            BackendArg::Cpu => BackendChoice::Cpu,
-            BackendArg::Gpu => BackendChoice::Gpu,
-            BackendArg::Ndarray => exact("ndarray"),
-            BackendArg::Flex => exact("flex"),
-            BackendArg::Wgpu => exact("wgpu"),
-            BackendArg::WgpuGl => exact("wgpu-gl"),
-        }
+        let value = self.to_possible_value().expect("no value is skipped");
+        BackendChoice::from_name(value.get_name()).expect("every value names a compiled-in backend")
     }
 }
 

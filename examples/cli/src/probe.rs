@@ -48,7 +48,7 @@ enum Format {
 }
 
 fn parse_variant(name: &str) -> std::result::Result<Variant, String> {
-    Variant::from_name(name).ok_or_else(|| format!("unknown variant {name} (s0, s1, s2, l)"))
+    Variant::parse(name).map_err(|error| error.to_string())
 }
 
 /// Runs `probe`.
