@@ -25,6 +25,9 @@ pub mod backend;
 pub mod classify;
 pub mod config;
 pub mod error;
+pub mod fused;
+#[cfg(feature = "flex")]
+pub mod kernels;
 pub mod model;
 pub mod probe;
 pub mod weights;

@@ -71,3 +71,41 @@ fn short_probe_report_validates_against_the_schema() {
     assert!(tflite.lines().any(|l| l.starts_with("count=5 first=")), "{tflite}");
     assert!(tflite.contains("Inference timings in us: Init: "));
 }
+
+/// `--profile`: every module of S0 is booked once per pass, to the right stage and kind.
+#[test]
+fn profile_books_every_module_of_s0() {
+    let options = ProbeOptions {
+        variants: vec![Variant::S0],
+        backends: vec![BackendChoice::Exact(Backend::Flex)],
+        warmup: 1,
+        runs: 3,
+        profile: true,
+        ..ProbeOptions::default()
+    };
+    let report = probe::run(&options).unwrap();
+    let schema: Value = serde_json::from_str(include_str!("../src/probe/schema.json")).unwrap();
+    validate(&serde_json::from_str(&report.to_json()).unwrap(), &schema, "$");
+    let profile = report.rows[0].profile.as_ref().unwrap();
+    let layers: Vec<(Option<usize>, &str, usize)> = profile.iter().map(|e| (e.stage, e.kind, e.count)).collect();
+    // S0: depths (2, 2, 6, 4), attention in the last two blocks of stages 2 and 3.
+    assert_eq!(
+        layers,
+        [
+            (None, "stem", 1),
+            (Some(0), "ffn", 2),
+            (Some(1), "downsample", 1),
+            (Some(1), "ffn", 2),
+            (Some(2), "downsample", 1),
+            (Some(2), "ffn", 6),
+            (Some(2), "attention", 2),
+            (Some(3), "attention_downsample", 1),
+            (Some(3), "ffn", 4),
+            (Some(3), "attention", 2),
+            (None, "head", 1),
+        ]
+    );
+    let share: f64 = profile.iter().map(|e| e.share).sum();
+    assert!((share - 1.0).abs() < 1e-9 && profile.iter().all(|e| e.mean_ms >= 0.0));
+    assert!(report.to_markdown().contains("Where the time goes: S0 on flex"));
+}

@@ -15,6 +15,7 @@ use crate::backend::{Backend, BackendDevice};
 use crate::config::{Config, IMAGE_SIZE, NUM_STAGES, Variant};
 use crate::error::{Error, Result};
 use crate::model::network::EfficientFormerV2;
+use crate::model::profile::LayerTime;
 use crate::weights::{self, seeded, state_dict::StateDict, state_dict::WeightDtype};
 
 /// Which device to run on.
@@ -246,6 +247,16 @@ impl Classifier {
     pub(crate) fn logits_unchecked(&self, values: Vec<f32>, batch: usize) -> Result<Vec<f32>> {
         let images = self.images(values, batch);
         self.run(|| self.model.forward(images).and_then(read_back))
+    }
+
+    /// One forward pass with per-layer times, for the probe's `--profile`.
+    pub(crate) fn layer_times_unchecked(&self, values: Vec<f32>, batch: usize) -> Result<Vec<LayerTime>> {
+        let images = self.images(values, batch);
+        self.run(|| {
+            let (logits, layers) = self.model.forward_profiled(images)?;
+            read_back(logits)?;
+            Ok(layers)
+        })
     }
 
     fn images(&self, values: Vec<f32>, batch: usize) -> Tensor<4> {

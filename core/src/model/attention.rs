@@ -3,8 +3,9 @@
 //! branch, and GELU before the output projection (paper Sec. 3.2-3.3, Fig. 2 (d)). In stage 2
 //! (`stride=2`) the 14x14 map is first subsampled by a depthwise stride-2 conv and the result
 //! upsampled back bilinearly (`nn.Upsample(scale_factor=2, mode='bilinear')`,
-//! `align_corners=False`). The upsample runs as two small matmuls with a fixed interpolation
-//! matrix ([`bilinear_matrix`]) rather than burn's `interpolate`: burn-wgpu 0.22.1's bilinear
+//! `align_corners=False`). The upsample is [`fused::bilinear_upsample`] with a fixed
+//! interpolation matrix ([`bilinear_matrix`]; two small matmuls on the composed path) rather than
+//! burn's `interpolate`: burn-wgpu 0.22.1's bilinear
 //! kernel does not honour `align_corners=False` (measured on wgpu's GL backend: max |diff| 0.44
 //! against burn-flex, which matches PyTorch), and the matmul form is exact on every backend.
 //!
@@ -12,13 +13,13 @@
 //! `talking_head1` (it is linear across heads, so `th1(qk + B) = th1(qk) + th1(B)`), and the
 //! block's `ls1` layer scale into `proj`.
 
-use burn::tensor::activation::{gelu, softmax};
 use burn::tensor::{Device, Tensor, TensorData};
 
 use super::bias_index::{self, ATTENTION_GRID, ATTENTION_TOKENS};
 use super::conv::{Conv, HostConv};
 use crate::config::{ATTENTION_KEY_DIM, ATTENTION_RATIO, NUM_HEADS};
 use crate::error::Result;
+use crate::fused::{self, TalkingHeads};
 use crate::weights::state_dict::StateDict;
 
 const KEY_CHANNELS: usize = ATTENTION_KEY_DIM * NUM_HEADS;
@@ -33,10 +34,9 @@ pub struct Attention2d {
     k: Conv,
     v: Conv,
     v_local: Conv,
-    talking_head1: Conv,
-    /// `talking_head1` applied to the expanded position biases, plus its bias: `[1, heads, N, N]`.
-    talking_head1_bias: Tensor<4>,
-    talking_head2: Conv,
+    /// `talking_head1`, with the expanded position biases through it plus its bias, and
+    /// `talking_head2`.
+    talking_heads: TalkingHeads,
     /// `[7, 14]`: the transposed 7 -> 14 bilinear interpolation matrix (strided mixers only).
     upsample: Option<Tensor<2>>,
     proj: Conv,
@@ -65,11 +65,9 @@ impl Attention2d {
         let v = HostConv::load_conv_norm(state, &key("v"), [VALUE_CHANNELS, dim, 1], 1, 1)?;
         let v_local_shape = [VALUE_CHANNELS, VALUE_CHANNELS, 3];
         let v_local = HostConv::load_conv_norm(state, &key("v_local"), v_local_shape, 1, VALUE_CHANNELS)?;
-        let mut talking_head1 =
-            HostConv::load(state, &key("talking_head1"), [NUM_HEADS, NUM_HEADS, 1], 1, 1)?;
+        let talking_head1 = HostConv::load(state, &key("talking_head1"), [NUM_HEADS, NUM_HEADS, 1], 1, 1)?;
         let position_bias = bias_index::gather(&biases.values, ATTENTION_TOKENS, &bias_index::attention());
         let talking_head1_bias = mix_heads(&talking_head1, &position_bias);
-        talking_head1.bias = vec![0.0; NUM_HEADS];
         let talking_head2 =
             HostConv::load(state, &key("talking_head2"), [NUM_HEADS, NUM_HEADS, 1], 1, 1)?;
         let mut proj = HostConv::load_conv_norm(state, &key("proj"), [dim, VALUE_CHANNELS, 1], 1, 1)?;
@@ -80,12 +78,15 @@ impl Attention2d {
             k: k.to_device(device),
             v: v.to_device(device),
             v_local: v_local.to_device(device),
-            talking_head1: talking_head1.to_device(device),
-            talking_head1_bias: Tensor::from_data(
-                TensorData::new(talking_head1_bias, [1, NUM_HEADS, ATTENTION_TOKENS, ATTENTION_TOKENS]),
-                device,
-            ),
-            talking_head2: talking_head2.to_device(device),
+            talking_heads: TalkingHeads {
+                talking_head1: talking_head1.weight_on(device),
+                bias: Tensor::from_data(
+                    TensorData::new(talking_head1_bias, [1, NUM_HEADS, ATTENTION_TOKENS, ATTENTION_TOKENS]),
+                    device,
+                ),
+                talking_head2: talking_head2.weight_on(device),
+                talking_head2_bias: talking_head2.bias_on(device),
+            },
             upsample: strided.then(|| {
                 let side = 2 * ATTENTION_GRID;
                 let matrix = transpose(&bilinear_matrix(ATTENTION_GRID, side), side, ATTENTION_GRID);
@@ -95,43 +96,25 @@ impl Attention2d {
         })
     }
 
-    /// `ls1 * Attention2d(x)` for `x: [B, dim, H, W]`.
-    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let [batch, _, height, width] = x.dims();
+    /// `x + ls1 * Attention2d(x)` for `x: [B, dim, H, W]`: the token mixer with its block's
+    /// residual.
+    pub fn forward_residual(&self, x: Tensor<4>) -> Tensor<4> {
+        let shortcut = x.clone();
         let x = match &self.stride_conv {
             Some(conv) => conv.forward(x),
             None => x,
         };
-        let heads = |t: Tensor<4>, per_head: usize| t.reshape([batch, NUM_HEADS, per_head, ATTENTION_TOKENS]);
-        let q = heads(self.q.forward(x.clone()), ATTENTION_KEY_DIM).swap_dims(2, 3);
-        let k = heads(self.k.forward(x.clone()), ATTENTION_KEY_DIM);
+        let q = self.q.forward(x.clone());
+        let k = self.k.forward(x.clone());
         let v = self.v.forward(x);
         let v_local = self.v_local.forward(v.clone());
-        let v = heads(v, VALUE_DIM).swap_dims(2, 3);
-
-        let attn = self.talking_head1.forward(q.matmul(k)) + self.talking_head1_bias.clone();
-        let attn = self.talking_head2.forward(softmax(attn, 3));
-        let x = attn
-            .matmul(v)
-            .swap_dims(2, 3)
-            .reshape([batch, VALUE_CHANNELS, ATTENTION_GRID, ATTENTION_GRID])
-            + v_local;
+        let x = fused::talking_head_attention([q, k, v, v_local], &self.talking_heads, NUM_HEADS);
         let x = match &self.upsample {
-            Some(matrix) => upsample(x, matrix, [height, width]),
+            Some(matrix) => fused::bilinear_upsample(x, matrix),
             None => x,
         };
-        self.proj.forward(gelu(x))
+        self.proj.forward_residual(fused::gelu(x), shortcut)
     }
-}
-
-/// Bilinear upsampling of `x: [B, C, n, n]` to `[B, C, h, w]` (`h = w`) with `matrix_t` the
-/// transposed interpolation matrix `[n, w]`: rows, then columns, as 2-D matmuls.
-fn upsample(x: Tensor<4>, matrix_t: &Tensor<2>, [height, width]: [usize; 2]) -> Tensor<4> {
-    let [batch, channels, rows, cols] = x.dims();
-    let wide = x.reshape([batch * channels * rows, cols]).matmul(matrix_t.clone());
-    let wide = wide.reshape([batch, channels, rows, width]).swap_dims(2, 3);
-    let full = wide.reshape([batch * channels * width, rows]).matmul(matrix_t.clone());
-    full.reshape([batch, channels, width, height]).swap_dims(2, 3)
 }
 
 /// `[to, from]` weights of PyTorch's `upsample_bilinear2d` along one axis with

@@ -8,13 +8,13 @@
 //! of the 3x3 stride-2 `local` conv, so `local(x) + pool(x)` is `local` with 1 added to its
 //! centre tap; the `key_dim ** -0.5` scale goes into `q.proj`.
 
-use burn::tensor::activation::{gelu, softmax};
 use burn::tensor::{Device, Tensor, TensorData};
 
-use super::bias_index::{self, ATTENTION_GRID, DOWNSAMPLE_KEY_TOKENS, DOWNSAMPLE_QUERY_TOKENS};
+use super::bias_index::{self, DOWNSAMPLE_KEY_TOKENS, DOWNSAMPLE_QUERY_TOKENS};
 use super::conv::{Conv, HostConv};
 use crate::config::{ATTENTION_RATIO, DOWNSAMPLE_KEY_DIM, NUM_HEADS};
 use crate::error::Result;
+use crate::fused;
 use crate::weights::state_dict::StateDict;
 
 const KEY_CHANNELS: usize = DOWNSAMPLE_KEY_DIM * NUM_HEADS;
@@ -71,25 +71,14 @@ impl Attention2dDownsample {
         })
     }
 
-    /// `[B, dim, 14, 14] -> [B, out_dim, 7, 7]`.
-    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let [batch, _, _, _] = x.dims();
-        let heads = |t: Tensor<4>, per_head: usize, tokens: usize| {
-            t.reshape([batch, NUM_HEADS, per_head, tokens])
-        };
+    /// `residual + Attention2dDownsample(x)`: `[B, dim, 14, 14] -> [B, out_dim, 7, 7]`, added to
+    /// `Downsample.conv`'s output.
+    pub fn forward_residual(&self, x: Tensor<4>, residual: Tensor<4>) -> Tensor<4> {
         let q = self.q_proj.forward(self.q_local.forward(x.clone()));
-        let q = heads(q, DOWNSAMPLE_KEY_DIM, DOWNSAMPLE_QUERY_TOKENS).swap_dims(2, 3);
-        let k = heads(self.k.forward(x.clone()), DOWNSAMPLE_KEY_DIM, DOWNSAMPLE_KEY_TOKENS);
+        let k = self.k.forward(x.clone());
         let v = self.v.forward(x);
         let v_local = self.v_local.forward(v.clone());
-        let v = heads(v, VALUE_DIM, DOWNSAMPLE_KEY_TOKENS).swap_dims(2, 3);
-
-        let attn = softmax(q.matmul(k) + self.position_bias.clone(), 3);
-        let x = attn
-            .matmul(v)
-            .swap_dims(2, 3)
-            .reshape([batch, VALUE_CHANNELS, ATTENTION_GRID, ATTENTION_GRID])
-            + v_local;
-        self.proj.forward(gelu(x))
+        let x = fused::biased_attention([q, k, v, v_local], &self.position_bias, NUM_HEADS);
+        self.proj.forward_residual(fused::gelu(x), residual)
     }
 }

@@ -5,6 +5,7 @@ use burn::tensor::{Device, Tensor};
 
 use super::attention::Attention2d;
 use super::mlp::ConvMlpWithNorm;
+use super::profile::{LayerKind, LayerTimer};
 use crate::error::Result;
 use crate::weights::state_dict::StateDict;
 
@@ -54,9 +55,18 @@ impl EfficientFormerV2Block {
     /// The block's residual updates.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         let x = match &self.token_mixer {
-            Some(mixer) => x.clone() + mixer.forward(x),
+            Some(mixer) => mixer.forward_residual(x),
             None => x,
         };
-        x.clone() + self.mlp.forward(x)
+        self.mlp.forward_residual(x)
+    }
+
+    /// [`EfficientFormerV2Block::forward`], booking the token mixer and the FFN separately.
+    pub fn forward_profiled(&self, x: Tensor<4>, stage: usize, timer: &mut LayerTimer) -> Tensor<4> {
+        let x = match &self.token_mixer {
+            Some(mixer) => timer.lap(Some(stage), LayerKind::Attention, mixer.forward_residual(x)),
+            None => x,
+        };
+        timer.lap(Some(stage), LayerKind::Ffn, self.mlp.forward_residual(x))
     }
 }

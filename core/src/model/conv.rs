@@ -2,11 +2,10 @@
 //! as candle-transformers' `repvgg.rs` does in `fuse_conv_bn`: the forward pass runs no
 //! normalisation op.
 
-use burn::tensor::module::conv2d;
-use burn::tensor::ops::ConvOptions;
 use burn::tensor::{Device, Tensor, TensorData};
 
 use crate::config::BATCH_NORM_EPS;
+use crate::fused;
 use crate::error::Result;
 use crate::weights::state_dict::{HostTensor, StateDict};
 
@@ -79,17 +78,22 @@ impl HostConv {
         }
     }
 
+    /// The weight on `device`.
+    pub fn weight_on(&self, device: &Device) -> Tensor<4> {
+        Tensor::from_data(TensorData::new(self.weight.values.clone(), self.weight.shape.clone()), device)
+    }
+
+    /// The bias on `device`.
+    pub fn bias_on(&self, device: &Device) -> Tensor<1> {
+        Tensor::from_data(TensorData::new(self.bias.clone(), [self.bias.len()]), device)
+    }
+
     /// Places the convolution on `device`.
     pub fn to_device(&self, device: &Device) -> Conv {
-        let [_, _, kernel, _] = self.weight.shape[..] else { unreachable!("conv weights are 4-D") };
-        let padding = kernel / 2;
         Conv {
-            weight: Tensor::from_data(
-                TensorData::new(self.weight.values.clone(), self.weight.shape.clone()),
-                device,
-            ),
-            bias: Tensor::from_data(TensorData::new(self.bias.clone(), [self.bias.len()]), device),
-            options: ConvOptions::new([self.stride; 2], [padding; 2], [1, 1], self.groups),
+            weight: self.weight_on(device),
+            bias: self.bias_on(device),
+            stride_groups: [self.stride, self.groups],
         }
     }
 }
@@ -131,18 +135,29 @@ impl BatchNorm {
     }
 }
 
-/// A convolution on a device, padding `k / 2` on every side (timm's default for odd kernels).
+/// A convolution on a device, padding `k / 2` on every side (timm's default for odd kernels),
+/// run through [`fused::conv_bias_act`].
 #[derive(Debug, Clone)]
 pub struct Conv {
     weight: Tensor<4>,
     bias: Tensor<1>,
-    options: ConvOptions<2>,
+    stride_groups: [usize; 2],
 }
 
 impl Conv {
-    /// `conv2d(x, weight, bias)`.
+    /// `conv2d(x, weight, bias)` (timm `ConvNorm`).
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        conv2d(x, self.weight.clone(), Some(self.bias.clone()), self.options.clone())
+        fused::conv_bias_act(x, &self.weight, &self.bias, self.stride_groups, false)
+    }
+
+    /// `gelu(conv2d(x, weight, bias))` (timm `ConvNormAct` with `nn.GELU`).
+    pub fn forward_gelu(&self, x: Tensor<4>) -> Tensor<4> {
+        fused::conv_bias_act(x, &self.weight, &self.bias, self.stride_groups, true)
+    }
+
+    /// `residual + conv2d(x, weight, bias)`: a branch's last convolution and its residual add.
+    pub fn forward_residual(&self, x: Tensor<4>, residual: Tensor<4>) -> Tensor<4> {
+        fused::conv_bias_add(x, &self.weight, &self.bias, residual, self.stride_groups)
     }
 }
 

@@ -35,10 +35,15 @@ impl Downsample {
         Ok(Downsample { conv: conv.to_device(device), attn })
     }
 
+    /// Whether this is the last stage's attention downsample.
+    pub fn has_attention(&self) -> bool {
+        self.attn.is_some()
+    }
+
     /// `conv(x)`, plus `attn(x)` in the last stage.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         match &self.attn {
-            Some(attn) => attn.forward(x.clone()) + self.conv.forward(x),
+            Some(attn) => attn.forward_residual(x.clone(), self.conv.forward(x)),
             None => self.conv.forward(x),
         }
     }

@@ -1,7 +1,6 @@
 //! timm `ConvMlpWithNorm` with `mid_conv=True`: 1x1 expand + BN + GELU, depthwise 3x3 + BN +
 //! GELU, 1x1 project + BN (the paper's FFN with depthwise convolution, Sec. 3.1).
 
-use burn::tensor::activation::gelu;
 use burn::tensor::{Device, Tensor};
 
 use super::conv::{Conv, HostConv};
@@ -38,10 +37,10 @@ impl ConvMlpWithNorm {
         })
     }
 
-    /// `fc2(gelu(mid(gelu(fc1(x))))) * ls2`.
-    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let x = gelu(self.fc1.forward(x));
-        let x = gelu(self.mid.forward(x));
-        self.fc2.forward(x)
+    /// `x + fc2(gelu(mid(gelu(fc1(x))))) * ls2`: the FFN with its block's residual.
+    pub fn forward_residual(&self, x: Tensor<4>) -> Tensor<4> {
+        let hidden = self.fc1.forward_gelu(x.clone());
+        let hidden = self.mid.forward_gelu(hidden);
+        self.fc2.forward_residual(hidden, x)
     }
 }

@@ -12,3 +12,4 @@ pub mod stem;
 pub mod stage;
 pub mod head;
 pub mod network;
+pub mod profile;

@@ -5,6 +5,7 @@
 use burn::tensor::{Device, Tensor};
 
 use super::head::ClassifierHead;
+use super::profile::{LayerKind, LayerTime, LayerTimer};
 use super::stage::EfficientFormerV2Stage;
 use super::stem::Stem4;
 use crate::config::{Config, IMAGE_SIZE, NUM_STAGES};
@@ -72,6 +73,18 @@ impl EfficientFormerV2 {
             x.clone()
         });
         Ok(ForwardOutput { logits: self.head.forward(x), stages })
+    }
+
+    /// Logits and the time each stage spent in each kind of module ([`super::profile`]).
+    pub fn forward_profiled(&self, images: Tensor<4>) -> Result<(Tensor<2>, Vec<LayerTime>)> {
+        check_input(&images)?;
+        let mut timer = LayerTimer::start(&self.device);
+        let mut x = timer.lap(None, LayerKind::Stem, self.stem.forward(images));
+        for (index, stage) in self.stages.iter().enumerate() {
+            x = stage.forward_profiled(x, index, &mut timer);
+        }
+        let logits = timer.lap(None, LayerKind::Head, self.head.forward(x));
+        Ok((logits, timer.finish()))
     }
 }
 

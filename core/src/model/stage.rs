@@ -4,6 +4,7 @@ use burn::tensor::{Device, Tensor};
 
 use super::block::{EfficientFormerV2Block, TokenMixer};
 use super::downsample::Downsample;
+use super::profile::{LayerKind, LayerTimer};
 use crate::config::Config;
 use crate::error::Result;
 use crate::weights::state_dict::StateDict;
@@ -54,5 +55,17 @@ impl EfficientFormerV2Stage {
             None => x,
         };
         self.blocks.iter().fold(x, |x, block| block.forward(x))
+    }
+
+    /// [`EfficientFormerV2Stage::forward`], booking each module's time to stage `index`.
+    pub fn forward_profiled(&self, x: Tensor<4>, index: usize, timer: &mut LayerTimer) -> Tensor<4> {
+        let x = match &self.downsample {
+            Some(downsample) => {
+                let kind = if downsample.has_attention() { LayerKind::AttentionDownsample } else { LayerKind::Downsample };
+                timer.lap(Some(index), kind, downsample.forward(x))
+            }
+            None => x,
+        };
+        self.blocks.iter().fold(x, |x, block| block.forward_profiled(x, index, timer))
     }
 }

@@ -1,6 +1,5 @@
 //! timm `Stem4`: two 3x3 stride-2 `ConvNormAct` (GELU), 224x224 -> 56x56.
 
-use burn::tensor::activation::gelu;
 use burn::tensor::{Device, Tensor};
 
 use super::conv::{Conv, HostConv};
@@ -25,6 +24,6 @@ impl Stem4 {
 
     /// `gelu(conv2(gelu(conv1(x))))`.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        gelu(self.conv2.forward(gelu(self.conv1.forward(x))))
+        self.conv2.forward_gelu(self.conv1.forward_gelu(x))
     }
 }

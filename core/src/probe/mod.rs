@@ -12,13 +12,14 @@ pub mod report;
 pub mod stats;
 
 use std::path::PathBuf;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
 use crate::accounting;
 use crate::classify::{BackendChoice, Classifier, ClassifierOptions};
 use crate::config::{IMAGE_SIZE, Variant};
+use crate::model::profile::LayerTime;
 use crate::error::{Error, Result};
 use crate::weights::seeded;
 use stats::{LatencyStats, peak_rss_bytes};
@@ -40,6 +41,9 @@ pub struct ProbeOptions {
     pub threads: Option<usize>,
     /// Images per run (paper protocol: 1).
     pub batch: usize,
+    /// Also time each stage's modules by kind ([`ProbeRow::profile`]), in separate runs after
+    /// the timed ones.
+    pub profile: bool,
 }
 
 impl Default for ProbeOptions {
@@ -52,6 +56,7 @@ impl Default for ProbeOptions {
             runs: 500,
             threads: None,
             batch: 1,
+            profile: false,
         }
     }
 }
@@ -131,6 +136,23 @@ pub struct ProbeRow {
     pub ratio_to_s0: Option<f64>,
     /// The paper's ratio (S1/S0 1.22, S2/S0 1.78, L/S0 3.0).
     pub paper_ratio_to_s0: Option<f64>,
+    /// Where the time goes, when asked for ([`ProbeOptions::profile`]).
+    pub profile: Option<Vec<ProfileEntry>>,
+}
+
+/// Mean time of one kind of module in one stage, over the profiled runs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProfileEntry {
+    /// Stage 0-3 (`null` for the stem and the head).
+    pub stage: Option<usize>,
+    /// `stem`, `downsample`, `attention_downsample`, `ffn`, `attention` or `head`.
+    pub kind: &'static str,
+    /// Modules of this kind in the stage.
+    pub count: usize,
+    /// Mean time per forward pass, summed over those modules, ms.
+    pub mean_ms: f64,
+    /// Share of the profiled forward pass.
+    pub share: f64,
 }
 
 /// A backend that could not be measured, and why.
@@ -232,6 +254,7 @@ fn measure(classifier: &Classifier, input: &[f32], options: &ProbeOptions, load_
         timed()?;
     }
     let times = (0..options.runs).map(|_| timed()).collect::<Result<Vec<_>>>()?;
+    let profile = if options.profile { Some(profile(classifier, input, options.runs.min(PROFILE_RUNS))?) } else { None };
     let info = classifier.info();
     let paper = paper::row(info.variant);
     Ok(ProbeRow {
@@ -253,7 +276,33 @@ fn measure(classifier: &Classifier, input: &[f32], options: &ProbeOptions, load_
         peak_rss_bytes: peak_rss_bytes(),
         ratio_to_s0: None,
         paper_ratio_to_s0: None,
+        profile,
     })
+}
+
+/// Profiled runs at most (each one synchronises the device after every module).
+const PROFILE_RUNS: usize = 100;
+
+fn profile(classifier: &Classifier, input: &[f32], runs: usize) -> Result<Vec<ProfileEntry>> {
+    let batch = input.len() / (3 * IMAGE_SIZE * IMAGE_SIZE);
+    let mut totals: Vec<LayerTime> = classifier.layer_times_unchecked(input.to_vec(), batch)?;
+    totals.iter_mut().for_each(|layer| layer.time = Duration::ZERO);
+    for _ in 0..runs {
+        for (total, layer) in totals.iter_mut().zip(classifier.layer_times_unchecked(input.to_vec(), batch)?) {
+            total.time += layer.time;
+        }
+    }
+    let whole: f64 = totals.iter().map(|l| l.time.as_secs_f64()).sum();
+    Ok(totals
+        .into_iter()
+        .map(|l| ProfileEntry {
+            stage: l.stage,
+            kind: l.kind.name(),
+            count: l.count,
+            mean_ms: l.time.as_secs_f64() * 1e3 / runs as f64,
+            share: l.time.as_secs_f64() / whole,
+        })
+        .collect())
 }
 
 fn fill_ratios(rows: &mut [ProbeRow]) {

@@ -45,6 +45,15 @@ impl ProbeReport {
                 opt(r.paper_ratio_to_s0, 2),
             );
         }
+        for r in &self.rows {
+            let Some(profile) = &r.profile else { continue };
+            let _ = writeln!(out, "\nWhere the time goes: {} on {} (mean per forward pass)\n", r.variant.to_uppercase(), r.backend);
+            out.push_str("| stage | module | count | ms | share |\n|---|---|---|---|---|\n");
+            for e in profile {
+                let stage = e.stage.map_or("–".to_owned(), |s| s.to_string());
+                let _ = writeln!(out, "| {stage} | {} | {} | {:.3} | {:.1}% |", e.kind, e.count, e.mean_ms, e.share * 100.0);
+            }
+        }
         for s in &self.skipped {
             let _ = writeln!(out, "\nskipped {} on {}: {}", s.variant, s.backend, s.reason);
         }

@@ -1,5 +1,5 @@
 //! `efficientformer probe [--variants s0,s1,s2,l] [--backends cpu,gpu] [--runs N] [--warmup N]
-//! [--threads N] [--batch N] [--model FILE] [--format markdown|json|tflite]`
+//! [--threads N] [--batch N] [--model FILE] [--profile] [--format markdown|json|tflite]`
 
 use std::path::PathBuf;
 
@@ -35,6 +35,10 @@ pub struct Args {
     /// Images per run.
     #[arg(long, default_value_t = 1)]
     batch: usize,
+    /// Also print where the time goes: each stage's modules by kind (stem, downsample, FFN,
+    /// attention, head), from separate synchronised runs.
+    #[arg(long)]
+    profile: bool,
     /// Output format.
     #[arg(long, value_enum, default_value = "markdown")]
     format: Format,
@@ -61,6 +65,7 @@ pub fn run(args: Args) -> Result<()> {
         runs: args.runs,
         threads: args.threads,
         batch: args.batch,
+        profile: args.profile,
     };
     let report = with_spinner("measuring", || probe::run(&options))?;
     match args.format {

@@ -1,0 +1,98 @@
+//! The fused operations composed from burn's own backend ops: what every backend without a
+//! hand-written kernel runs, and the reference the kernels are tested against. Each mirrors
+//! the timm lines named in [`super::FusedOps`].
+
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{Backend, TensorMetadata};
+use burn::tensor::Shape;
+use burn::tensor::ops::ConvOptions;
+
+/// `act(conv2d(x, weight, bias))`, padding `k / 2`.
+pub fn conv_bias_act<B: Backend>(
+    x: FloatTensor<B>,
+    weight: FloatTensor<B>,
+    bias: FloatTensor<B>,
+    stride: usize,
+    groups: usize,
+    gelu: bool,
+) -> FloatTensor<B> {
+    let padding = weight.shape()[2] / 2;
+    let options = ConvOptions::new([stride; 2], [padding; 2], [1, 1], groups);
+    let y = B::conv2d(x, weight, Some(bias), options);
+    if gelu { B::gelu(y) } else { y }
+}
+
+/// Bilinear upsampling as two matmuls with `matrix_t: [n, m]`, rows then columns (the matmul
+/// form is exact on every backend; burn-wgpu 0.22.1's `interpolate` ignores
+/// `align_corners=False`).
+pub fn bilinear_upsample<B: Backend>(x: FloatTensor<B>, matrix_t: FloatTensor<B>) -> FloatTensor<B> {
+    let shape = x.shape();
+    let (batch, channels, rows, cols) = (shape[0], shape[1], shape[2], shape[3]);
+    let size = matrix_t.shape()[1];
+    let wide = B::float_matmul(B::float_reshape(x, Shape::new([batch * channels * rows, cols])), matrix_t.clone());
+    let wide = B::float_swap_dims(B::float_reshape(wide, Shape::new([batch, channels, rows, size])), 2, 3);
+    let full = B::float_matmul(B::float_reshape(wide, Shape::new([batch * channels * size, rows])), matrix_t);
+    B::float_swap_dims(B::float_reshape(full, Shape::new([batch, channels, size, size])), 2, 3)
+}
+
+/// `x.reshape([B, heads, per_head, tokens])`.
+fn split_heads<B: Backend>(x: FloatTensor<B>, heads: usize) -> FloatTensor<B> {
+    let shape = x.shape();
+    let (batch, channels, tokens) = (shape[0], shape[1], shape[2] * shape[3]);
+    B::float_reshape(x, Shape::new([batch, heads, channels / heads, tokens]))
+}
+
+/// `softmax(x, 3)` as burn's `activation::softmax` computes it.
+fn softmax_last<B: Backend>(x: FloatTensor<B>) -> FloatTensor<B> {
+    let max = B::float_max_dim(x.clone(), 3);
+    let e = B::float_exp(B::float_sub(x, max));
+    let sum = B::float_sum_dim(e.clone(), 3);
+    B::float_div(e, sum)
+}
+
+/// `scores · v + local`, with `scores: [B, heads, N, M]`, back to `local`'s `[B, C, H, W]`.
+fn attend<B: Backend>(scores: FloatTensor<B>, v: FloatTensor<B>, local: FloatTensor<B>, heads: usize) -> FloatTensor<B> {
+    let v = B::float_swap_dims(split_heads::<B>(v, heads), 2, 3);
+    let x = B::float_swap_dims(B::float_matmul(scores, v), 2, 3);
+    let x = B::float_reshape(x, local.shape());
+    B::float_add(x, local)
+}
+
+/// `q·k` per head: `[B, heads, N, M]`.
+fn scores<B: Backend>(q: FloatTensor<B>, k: FloatTensor<B>, heads: usize) -> FloatTensor<B> {
+    let q = B::float_swap_dims(split_heads::<B>(q, heads), 2, 3);
+    B::float_matmul(q, split_heads::<B>(k, heads))
+}
+
+/// timm `Attention2d.forward` from `attn = q @ k` to `x = attn @ v + v_local`.
+#[allow(clippy::too_many_arguments)]
+pub fn talking_head_attention<B: Backend>(
+    q: FloatTensor<B>,
+    k: FloatTensor<B>,
+    v: FloatTensor<B>,
+    local: FloatTensor<B>,
+    talking_head1: FloatTensor<B>,
+    bias: FloatTensor<B>,
+    talking_head2: FloatTensor<B>,
+    talking_head2_bias: FloatTensor<B>,
+    heads: usize,
+) -> FloatTensor<B> {
+    let options = || ConvOptions::new([1, 1], [0, 0], [1, 1], 1);
+    let attn = B::conv2d(scores::<B>(q, k, heads), talking_head1, None, options());
+    let attn = softmax_last::<B>(B::float_add(attn, bias));
+    let attn = B::conv2d(attn, talking_head2, Some(talking_head2_bias), options());
+    attend::<B>(attn, v, local, heads)
+}
+
+/// timm `Attention2dDownsample.forward` from `attn = q @ k` to `x = attn @ v + v_local`.
+pub fn biased_attention<B: Backend>(
+    q: FloatTensor<B>,
+    k: FloatTensor<B>,
+    v: FloatTensor<B>,
+    local: FloatTensor<B>,
+    bias: FloatTensor<B>,
+    heads: usize,
+) -> FloatTensor<B> {
+    let attn = softmax_last::<B>(B::float_add(scores::<B>(q, k, heads), bias));
+    attend::<B>(attn, v, local, heads)
+}

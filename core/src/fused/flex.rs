@@ -1,0 +1,388 @@
+//! [`FusedOps`] on burn-flex: channels-last maps in and out, the kernels of
+//! [`crate::kernels`] in between. Shapes or dtypes the kernels do not cover fall back to the
+//! composed ops.
+
+use burn::backend::flex::{FlexTensor, Layout};
+use burn::backend::ops::{ActivationOps, FloatTensorOps};
+use burn::backend::{Bytes, DType, Flex, TensorMetadata};
+use burn::tensor::Shape;
+
+use super::{FusedOps, composed};
+use crate::kernels::attention::{AttentionShape, ScoreMixing, attention};
+use crate::kernels::dense::dense_conv3x3;
+use crate::kernels::depthwise::{Geometry, depthwise_conv3x3};
+use crate::kernels::gelu::gelu_in_place;
+use crate::kernels::matmul::Epilogue;
+use crate::kernels::pointwise::pointwise_conv;
+use crate::kernels::upsample::bilinear_upsample;
+
+/// `[B, C, H, W]` of a 4-D tensor.
+fn dims(x: &FlexTensor) -> [usize; 4] {
+    let shape = x.shape();
+    [shape[0], shape[1], shape[2], shape[3]]
+}
+
+/// The map as a contiguous `[B, H, W, C]` tensor: a view of a channels-last map, a
+/// transposed copy of a row-major one (the input image), a strided copy otherwise.
+fn channels_last(x: &FlexTensor) -> FlexTensor {
+    let view = x.permute(&[0, 2, 3, 1]);
+    if view.as_slice::<f32>().is_some() {
+        return view;
+    }
+    let Some(planes) = x.as_slice::<f32>() else { return view.to_contiguous() };
+    let [b, c, h, w] = dims(x);
+    let mut out = vec![0f32; planes.len()];
+    for (image_out, image_in) in out.chunks_exact_mut(h * w * c).zip(planes.chunks_exact(h * w * c)) {
+        for (channel, plane) in image_in.chunks_exact(h * w).enumerate() {
+            for (pixel, &v) in plane.iter().enumerate() {
+                image_out[pixel * c + channel] = v;
+            }
+        }
+    }
+    FlexTensor::new(Bytes::from_elems(out), Layout::contiguous(Shape::new([b, h, w, c])), DType::F32)
+}
+
+/// The values of a tensor in row-major order (weights are contiguous; this copies otherwise).
+fn row_major(x: &FlexTensor) -> FlexTensor {
+    if x.as_slice::<f32>().is_some() { x.clone() } else { x.to_contiguous() }
+}
+
+/// Slice of an `f32` tensor known to be contiguous.
+fn values(x: &FlexTensor) -> &[f32] {
+    x.as_slice::<f32>().expect("contiguous f32 tensor")
+}
+
+/// A `[B, C, H, W]` tensor over channels-last `data`.
+fn from_channels_last(data: Vec<f32>, [b, c, h, w]: [usize; 4]) -> FlexTensor {
+    let strides = vec![(h * w * c) as isize, 1, (w * c) as isize, c as isize];
+    FlexTensor::new(Bytes::from_elems(data), Layout::new(Shape::new([b, c, h, w]), strides, 0), DType::F32)
+}
+
+/// `x` as a channels-last map whose storage this call owns alone (so a kernel may write the
+/// result into it): `x` itself when it already is one, else a copy.
+fn owned_channels_last(mut x: FlexTensor) -> FlexTensor {
+    let shape = dims(&x);
+    let whole = x.layout().start_offset() == 0 && x.bytes().len() == shape.iter().product::<usize>() * 4;
+    if whole && x.layout().permute(&[0, 2, 3, 1]).is_contiguous() && x.try_storage_mut::<f32>().is_some() {
+        return x;
+    }
+    from_channels_last(values(&channels_last(&x)).to_vec(), shape)
+}
+
+fn all_f32(tensors: &[&FlexTensor]) -> bool {
+    tensors.iter().all(|t| t.dtype() == DType::F32)
+}
+
+/// Which kernel runs a convolution, if any.
+enum ConvKernel {
+    Pointwise,
+    Depthwise,
+    Dense,
+}
+
+fn conv_kernel(x: &FlexTensor, weight: &FlexTensor, bias: &FlexTensor, stride: usize, groups: usize) -> Option<ConvKernel> {
+    let [_, channels, _, _] = dims(x);
+    let [out_channels, in_per_group, kernel, kernel_w] = dims(weight);
+    if !all_f32(&[x, weight, bias]) || kernel != kernel_w || bias.shape().num_elements() != out_channels {
+        return None;
+    }
+    match (kernel, stride, groups) {
+        (1, 1, 1) => Some(ConvKernel::Pointwise),
+        (3, 1 | 2, g) if g == channels && in_per_group == 1 && out_channels == channels => Some(ConvKernel::Depthwise),
+        (3, 1 | 2, 1) => Some(ConvKernel::Dense),
+        _ => None,
+    }
+}
+
+/// Runs `kernel`; `out` (channels-last, owned) receives the result, or is added to for a
+/// pointwise convolution with `accumulate`.
+fn run_conv(kernel: ConvKernel, x: FlexTensor, weight: &FlexTensor, bias: &FlexTensor, stride: usize, gelu: bool) -> FlexTensor {
+    let [batch, channels, height, width] = dims(&x);
+    let out_channels = dims(weight)[0];
+    let geometry = Geometry { batch, height, width, channels, stride };
+    let (out_h, out_w) = geometry.output_size();
+    let input = channels_last(&x);
+    drop(x);
+    let (weight, bias) = (row_major(weight), row_major(bias));
+    let out = match kernel {
+        ConvKernel::Pointwise => {
+            // Starts as the bias (one pass instead of zeroing, then copying the bias).
+            let mut out = values(&bias).repeat(batch * height * width);
+            let epilogue = Epilogue { bias: None, accumulate: true, gelu };
+            pointwise_conv(values(&input), channels, values(&weight), &mut out, epilogue);
+            out
+        }
+        ConvKernel::Depthwise => depthwise_conv3x3(values(&input), geometry, values(&weight), values(&bias), gelu),
+        ConvKernel::Dense => dense_conv3x3(values(&input), geometry, values(&weight), values(&bias), gelu),
+    };
+    from_channels_last(out, [batch, out_channels, out_h, out_w])
+}
+
+impl FusedOps for Flex {
+    fn conv_bias_act(x: FlexTensor, weight: FlexTensor, bias: FlexTensor, stride: usize, groups: usize, gelu: bool) -> FlexTensor {
+        match conv_kernel(&x, &weight, &bias, stride, groups) {
+            Some(kernel) => run_conv(kernel, x, &weight, &bias, stride, gelu),
+            None => composed::conv_bias_act::<Flex>(x, weight, bias, stride, groups, gelu),
+        }
+    }
+
+    fn conv_bias_add(
+        x: FlexTensor,
+        weight: FlexTensor,
+        bias: FlexTensor,
+        residual: FlexTensor,
+        stride: usize,
+        groups: usize,
+    ) -> FlexTensor {
+        let [batch, channels, height, width] = dims(&x);
+        let out_channels = dims(&weight)[0];
+        let kernel = conv_kernel(&x, &weight, &bias, stride, groups)
+            .filter(|_| residual.dtype() == DType::F32 && dims(&residual)[..2] == [batch, out_channels]);
+        match kernel {
+            Some(ConvKernel::Pointwise) if dims(&residual) == [batch, out_channels, height, width] => {
+                // The product accumulates straight into the residual's storage.
+                let mut out = owned_channels_last(residual);
+                let input = channels_last(&x);
+                let (weight, bias) = (row_major(&weight), row_major(&bias));
+                let epilogue = Epilogue { bias: Some(values(&bias)), accumulate: true, gelu: false };
+                let dst = out.try_storage_mut::<f32>().expect("owned storage");
+                pointwise_conv(values(&input), channels, values(&weight), dst, epilogue);
+                out
+            }
+            Some(kernel) => {
+                let out = run_conv(kernel, x, &weight, &bias, stride, false);
+                if out.shape() == residual.shape() {
+                    add_channels_last(out, residual)
+                } else {
+                    Flex::float_add(residual, out)
+                }
+            }
+            None => {
+                let y = composed::conv_bias_act::<Flex>(x, weight, bias, stride, groups, false);
+                Flex::float_add(residual, y)
+            }
+        }
+    }
+
+    fn bilinear_upsample(x: FlexTensor, matrix_t: FlexTensor) -> FlexTensor {
+        let [batch, channels, rows, cols] = dims(&x);
+        let matrix_dims = matrix_t.shape();
+        if rows != cols || matrix_dims[0] != rows || !all_f32(&[&x, &matrix_t]) {
+            return composed::bilinear_upsample::<Flex>(x, matrix_t);
+        }
+        let size = matrix_dims[1];
+        let (input, matrix_t) = (channels_last(&x), row_major(&matrix_t));
+        let out = bilinear_upsample(values(&input), batch, rows, channels, values(&matrix_t));
+        from_channels_last(out, [batch, channels, size, size])
+    }
+
+    fn gelu_exact(x: FlexTensor) -> FlexTensor {
+        if x.dtype() != DType::F32 {
+            return Flex::gelu(x);
+        }
+        // A dense tensor (row-major or channels-last) is mapped over its storage as it lies,
+        // copied first only when shared; anything else is made contiguous.
+        let dense = x.layout().start_offset() == 0 && x.bytes().len() == x.shape().num_elements() * 4;
+        let mut out = if dense { x } else { x.to_contiguous() };
+        gelu_in_place(out.storage_mut::<f32>());
+        out
+    }
+
+    fn talking_head_attention(
+        q: FlexTensor,
+        k: FlexTensor,
+        v: FlexTensor,
+        local: FlexTensor,
+        talking_head1: FlexTensor,
+        bias: FlexTensor,
+        talking_head2: FlexTensor,
+        talking_head2_bias: FlexTensor,
+        heads: usize,
+    ) -> FlexTensor {
+        let tensors = [&q, &k, &v, &local, &talking_head1, &bias, &talking_head2, &talking_head2_bias];
+        let Some(shape) = attention_shape(&q, &k, &v, &local, heads).filter(|_| all_f32(&tensors)) else {
+            return composed::talking_head_attention::<Flex>(
+                q,
+                k,
+                v,
+                local,
+                talking_head1,
+                bias,
+                talking_head2,
+                talking_head2_bias,
+                heads,
+            );
+        };
+        let (th1, bias, th2, th2_bias) =
+            (row_major(&talking_head1), row_major(&bias), row_major(&talking_head2), row_major(&talking_head2_bias));
+        let mixing = ScoreMixing::TalkingHeads {
+            th1: values(&th1),
+            bias: values(&bias),
+            th2: values(&th2),
+            th2_bias: values(&th2_bias),
+        };
+        run_attention([q, k, v, local], shape, mixing)
+    }
+
+    fn biased_attention(
+        q: FlexTensor,
+        k: FlexTensor,
+        v: FlexTensor,
+        local: FlexTensor,
+        bias: FlexTensor,
+        heads: usize,
+    ) -> FlexTensor {
+        let Some(shape) = attention_shape(&q, &k, &v, &local, heads).filter(|_| all_f32(&[&q, &k, &v, &local, &bias]))
+        else {
+            return composed::biased_attention::<Flex>(q, k, v, local, bias, heads);
+        };
+        let bias = row_major(&bias);
+        run_attention([q, k, v, local], shape, ScoreMixing::Bias(values(&bias)))
+    }
+}
+
+/// The kernel's sizes, when the four maps agree with each other and with `heads`.
+fn attention_shape(q: &FlexTensor, k: &FlexTensor, v: &FlexTensor, local: &FlexTensor, heads: usize) -> Option<AttentionShape> {
+    let ([b, qc, qh, qw], [kb, kc, kh, kw], [vb, vc, vh, vw], [lb, lc, lh, lw]) = (dims(q), dims(k), dims(v), dims(local));
+    let consistent = heads > 0
+        && [kb, vb, lb] == [b; 3]
+        && qc == kc
+        && qc % heads == 0
+        && vc % heads == 0
+        && lc == vc
+        && [vh, vw] == [kh, kw]
+        && [lh, lw] == [qh, qw];
+    consistent.then(|| AttentionShape {
+        batch: b,
+        heads,
+        queries: qh * qw,
+        keys: kh * kw,
+        key_dim: qc / heads,
+        value_dim: vc / heads,
+    })
+}
+
+fn run_attention([q, k, v, local]: [FlexTensor; 4], shape: AttentionShape, mixing: ScoreMixing) -> FlexTensor {
+    let out_dims = dims(&local);
+    let [q, k, v, local] = [&q, &k, &v, &local].map(channels_last);
+    let out = attention(values(&q), values(&k), values(&v), values(&local), shape, mixing);
+    from_channels_last(out, out_dims)
+}
+
+/// `a + b` for a channels-last `a` (consumed) and any `b` of the same shape.
+fn add_channels_last(a: FlexTensor, b: FlexTensor) -> FlexTensor {
+    let mut a = owned_channels_last(a);
+    let b = channels_last(&b);
+    let dst = a.try_storage_mut::<f32>().expect("owned storage");
+    dst.iter_mut().zip(values(&b)).for_each(|(d, v)| *d += v);
+    a
+}
+
+#[cfg(test)]
+mod tests {
+    //! Each kernel against the same op composed from burn-flex's own ops, on shapes that are
+    //! awkward for it: channel counts that are no multiple of a SIMD width, 1x1 and 7x7 maps,
+    //! batch 2, odd sizes under stride 2, and inputs in both memory layouts.
+
+    use burn::tensor::TensorData;
+
+    use super::*;
+    use crate::weights::seeded::uniform;
+
+    fn tensor(key: &str, shape: &[usize]) -> FlexTensor {
+        let values = uniform(key, shape.iter().product(), 11, (-1.0, 1.0));
+        FlexTensor::from_data(TensorData::new(values, shape.to_vec()))
+    }
+
+    /// The same values, stored channels-last.
+    fn as_channels_last(x: &FlexTensor) -> FlexTensor {
+        from_channels_last(values(&channels_last(x)).to_vec(), dims(x))
+    }
+
+    fn assert_close(got: FlexTensor, want: FlexTensor, what: &str) {
+        assert_eq!(got.shape(), want.shape(), "{what}: shape");
+        let (got, want) = (got.into_data().to_vec::<f32>().unwrap(), want.into_data().to_vec::<f32>().unwrap());
+        for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+            assert!((g - w).abs() <= 1e-5 * w.abs().max(1.0), "{what}: element {i}: {g} vs {w}");
+        }
+    }
+
+    #[test]
+    fn conv_bias_act_matches_composed_ops() {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+        // (batch, in, out, side, kernel, stride, groups)
+        let cases = [
+            (2, 13, 21, 7, 1, 1, 1),
+            (1, 5, 3, 1, 1, 1, 1),
+            (2, 3, 10, 9, 3, 2, 1),
+            (1, 19, 19, 7, 3, 1, 19),
+            (2, 11, 11, 1, 3, 1, 11),
+            (2, 11, 11, 9, 3, 2, 11),
+            (1, 6, 17, 14, 3, 2, 1),
+            (1, 7, 33, 60, 1, 1, 1),
+        ];
+        for (case, &(batch, cin, cout, side, kernel, stride, groups)) in cases.iter().enumerate() {
+            let x = tensor(&format!("x{case}"), &[batch, cin, side, side]);
+            let weight = tensor(&format!("w{case}"), &[cout, cin / groups, kernel, kernel]);
+            let bias = tensor(&format!("b{case}"), &[cout]);
+            let out_side = (side - 1) / stride + 1;
+            let residual = tensor(&format!("r{case}"), &[batch, cout, out_side, out_side]);
+            for (layout, input) in [("nchw", x.clone()), ("nhwc", as_channels_last(&x))] {
+                for gelu in [false, true] {
+                    let want = composed::conv_bias_act::<Flex>(x.clone(), weight.clone(), bias.clone(), stride, groups, gelu);
+                    let got = pool.install(|| Flex::conv_bias_act(input.clone(), weight.clone(), bias.clone(), stride, groups, gelu));
+                    assert_close(got, want, &format!("case {case} {layout} gelu {gelu}"));
+                }
+                let plain = composed::conv_bias_act::<Flex>(x.clone(), weight.clone(), bias.clone(), stride, groups, false);
+                let want = Flex::float_add(residual.clone(), plain);
+                for (residual_layout, r) in [("nchw", residual.clone()), ("nhwc", as_channels_last(&residual))] {
+                    let got = pool.install(|| Flex::conv_bias_add(input.clone(), weight.clone(), bias.clone(), r, stride, groups));
+                    assert_close(got, want.clone(), &format!("case {case} {layout} + {residual_layout} residual"));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn bilinear_upsample_matches_composed_ops() {
+        let matrix = crate::model::attention::bilinear_matrix(5, 10);
+        let matrix_t: Vec<f32> = (0..5).flat_map(|i| (0..10).map(move |o| (i, o))).map(|(i, o)| matrix[o * 5 + i]).collect();
+        let matrix_t = FlexTensor::from_data(TensorData::new(matrix_t, [5, 10]));
+        let x = tensor("u", &[2, 13, 5, 5]);
+        let want = composed::bilinear_upsample::<Flex>(x.clone(), matrix_t.clone());
+        assert_close(Flex::bilinear_upsample(as_channels_last(&x), matrix_t), want, "upsample");
+    }
+
+    #[test]
+    fn gelu_matches_composed_op_in_both_layouts() {
+        let x = tensor("g", &[2, 13, 5, 3]);
+        let want = Flex::gelu(x.clone());
+        assert_close(Flex::gelu_exact(x.clone()), want.clone(), "nchw");
+        assert_close(Flex::gelu_exact(as_channels_last(&x)), want, "nhwc");
+    }
+
+    #[test]
+    fn attention_matches_composed_ops() {
+        // (batch, heads, key_dim, value_dim, query side, key side)
+        for (case, &(batch, heads, kd, vd, qs, ks)) in [(2, 3, 5, 7, 7, 7), (1, 2, 4, 3, 3, 6), (2, 1, 9, 2, 1, 1)].iter().enumerate() {
+            let q = tensor(&format!("q{case}"), &[batch, heads * kd, qs, qs]);
+            let k = tensor(&format!("k{case}"), &[batch, heads * kd, ks, ks]);
+            let v = tensor(&format!("v{case}"), &[batch, heads * vd, ks, ks]);
+            let local = tensor(&format!("l{case}"), &[batch, heads * vd, qs, qs]);
+            let bias = tensor(&format!("bias{case}"), &[1, heads, qs * qs, ks * ks]);
+            let want = composed::biased_attention::<Flex>(q.clone(), k.clone(), v.clone(), local.clone(), bias.clone(), heads);
+            let [cq, ck, cv, cl] = [&q, &k, &v, &local].map(as_channels_last);
+            let got = Flex::biased_attention(cq.clone(), ck.clone(), cv.clone(), cl.clone(), bias.clone(), heads);
+            assert_close(got, want, &format!("biased case {case}"));
+
+            let th1 = tensor(&format!("th1{case}"), &[heads, heads, 1, 1]);
+            let th2 = tensor(&format!("th2{case}"), &[heads, heads, 1, 1]);
+            let th2_bias = tensor(&format!("th2b{case}"), &[heads]);
+            let want = composed::talking_head_attention::<Flex>(
+                q.clone(), k.clone(), v.clone(), local.clone(), th1.clone(), bias.clone(), th2.clone(), th2_bias.clone(), heads,
+            );
+            let got = Flex::talking_head_attention(q, ck, v, cl, th1, bias, th2, th2_bias, heads);
+            assert_close(got, want, &format!("talking heads case {case}"));
+        }
+    }
+}

@@ -1,0 +1,198 @@
+//! The network's fused operations, as a burn 0.22.1 backend extension
+//! (`#[backend_extension]`): each is one call in `model/`, composed from burn's own ops by
+//! default (burn-ndarray, the reference CPU path, and burn-wgpu, whose CubeCL kernels are a
+//! separate piece of work), and implemented with the hand-written channels-last kernels of
+//! [`crate::kernels`] on burn-flex ([`flex`]).
+//!
+//! On burn-flex the fused ops hand channels-last maps to each other: a tensor keeps its
+//! logical `[B, C, H, W]` shape with `NHWC` strides, so any burn op that reads it still sees
+//! the same values, and the next fused op reads it without a copy.
+
+// burn-ndarray is deprecated upstream; it stays as the SDK's reference CPU path.
+#![allow(deprecated)]
+
+mod composed;
+#[cfg(feature = "flex")]
+mod flex;
+
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{Backend, Dispatch, backend_extension};
+use burn::tensor::Tensor;
+
+/// Fused operations of EfficientFormerV2's blocks.
+#[backend_extension(Flex: cfg(feature = "flex"), NdArray: cfg(feature = "ndarray"), Cube: cfg(feature = "wgpu"))]
+pub trait FusedOps: Backend {
+    /// `act(conv2d(x, weight, bias))` with padding `k / 2`: a timm `ConvNorm` / `ConvNormAct`
+    /// (BatchNorm folded), optionally followed by GELU. It replaces the convolutions of
+    /// `Stem4`, `Downsample`, `ConvMlpWithNorm.fc1/mid`, and `q`, `k`, `v`, `v_local`,
+    /// `stride_conv` of the attention modules.
+    fn conv_bias_act(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        stride: usize,
+        groups: usize,
+        gelu: bool,
+    ) -> FloatTensor<Self> {
+        composed::conv_bias_act::<Self>(x, weight, bias, stride, groups, gelu)
+    }
+
+    /// `residual + conv2d(x, weight, bias)`: a branch's last `ConvNorm` and its residual add,
+    /// `ConvMlpWithNorm.fc2` with the block's `x + ls2 * mlp(x)`, `Attention2d.proj` with
+    /// `x + ls1 * attn(x)`, and `Attention2dDownsample.proj` with `Downsample`'s `attn(x) +
+    /// conv(x)`.
+    fn conv_bias_add(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        residual: FloatTensor<Self>,
+        stride: usize,
+        groups: usize,
+    ) -> FloatTensor<Self> {
+        let y = composed::conv_bias_act::<Self>(x, weight, bias, stride, groups, false);
+        Self::float_add(residual, y)
+    }
+
+    /// Bilinear upsampling of `x: [B, C, n, n]` to `[B, C, m, m]` by the transposed per-axis
+    /// interpolation matrix `matrix_t: [n, m]`: `Attention2d`'s `nn.Upsample(scale_factor=2,
+    /// mode='bilinear')` after the stride-2 attention (`align_corners=False` is in the matrix).
+    fn bilinear_upsample(x: FloatTensor<Self>, matrix_t: FloatTensor<Self>) -> FloatTensor<Self> {
+        composed::bilinear_upsample::<Self>(x, matrix_t)
+    }
+
+    /// Exact (erf) GELU, keeping the input's memory layout.
+    fn gelu_exact(x: FloatTensor<Self>) -> FloatTensor<Self> {
+        Self::gelu(x)
+    }
+
+    /// The core of timm's `Attention2d`: `th2(softmax(th1(q·k) + bias)) · v + local`
+    /// (`q, k: [B, heads·kd, 7, 7]`, `v, local: [B, heads·vd, 7, 7]`, `th1, th2: [heads, heads,
+    /// 1, 1]`, `bias: [1, heads, N, N]`: the position biases through `th1`, plus its bias).
+    fn talking_head_attention(
+        q: FloatTensor<Self>,
+        k: FloatTensor<Self>,
+        v: FloatTensor<Self>,
+        local: FloatTensor<Self>,
+        talking_head1: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        talking_head2: FloatTensor<Self>,
+        talking_head2_bias: FloatTensor<Self>,
+        heads: usize,
+    ) -> FloatTensor<Self> {
+        composed::talking_head_attention::<Self>(
+            q,
+            k,
+            v,
+            local,
+            talking_head1,
+            bias,
+            talking_head2,
+            talking_head2_bias,
+            heads,
+        )
+    }
+
+    /// The core of timm's `Attention2dDownsample`: `softmax(q·k + bias) · v + local` (`q:
+    /// [B, heads·kd, 7, 7]`, `k: [B, heads·kd, 14, 14]`, `v: [B, heads·vd, 14, 14]`, `local:
+    /// [B, heads·vd, 7, 7]`, `bias: [1, heads, 49, 196]`).
+    fn biased_attention(
+        q: FloatTensor<Self>,
+        k: FloatTensor<Self>,
+        v: FloatTensor<Self>,
+        local: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        heads: usize,
+    ) -> FloatTensor<Self> {
+        composed::biased_attention::<Self>(q, k, v, local, bias, heads)
+    }
+}
+
+#[cfg(feature = "ndarray")]
+impl FusedOps for burn::backend::NdArray {}
+
+#[cfg(feature = "wgpu")]
+impl FusedOps for burn::backend::Cube {}
+
+/// [`FusedOps::conv_bias_act`] on tensors.
+pub fn conv_bias_act(x: Tensor<4>, weight: &Tensor<4>, bias: &Tensor<1>, [stride, groups]: [usize; 2], gelu: bool) -> Tensor<4> {
+    Tensor::from_dispatch(<Dispatch as FusedOps>::conv_bias_act(
+        x.into_dispatch(),
+        weight.clone().into_dispatch(),
+        bias.clone().into_dispatch(),
+        stride,
+        groups,
+        gelu,
+    ))
+}
+
+/// [`FusedOps::conv_bias_add`] on tensors.
+pub fn conv_bias_add(
+    x: Tensor<4>,
+    weight: &Tensor<4>,
+    bias: &Tensor<1>,
+    residual: Tensor<4>,
+    [stride, groups]: [usize; 2],
+) -> Tensor<4> {
+    Tensor::from_dispatch(<Dispatch as FusedOps>::conv_bias_add(
+        x.into_dispatch(),
+        weight.clone().into_dispatch(),
+        bias.clone().into_dispatch(),
+        residual.into_dispatch(),
+        stride,
+        groups,
+    ))
+}
+
+/// [`FusedOps::bilinear_upsample`] on tensors.
+pub fn bilinear_upsample(x: Tensor<4>, matrix_t: &Tensor<2>) -> Tensor<4> {
+    Tensor::from_dispatch(<Dispatch as FusedOps>::bilinear_upsample(x.into_dispatch(), matrix_t.clone().into_dispatch()))
+}
+
+/// [`FusedOps::gelu_exact`] on a tensor.
+pub fn gelu<const D: usize>(x: Tensor<D>) -> Tensor<D> {
+    Tensor::from_dispatch(<Dispatch as FusedOps>::gelu_exact(x.into_dispatch()))
+}
+
+/// The weights of [`FusedOps::talking_head_attention`].
+#[derive(Debug, Clone)]
+pub struct TalkingHeads {
+    /// `talking_head1.weight`, `[heads, heads, 1, 1]`.
+    pub talking_head1: Tensor<4>,
+    /// `talking_head1(position biases) + talking_head1.bias`, `[1, heads, N, N]`.
+    pub bias: Tensor<4>,
+    /// `talking_head2.weight`, `[heads, heads, 1, 1]`.
+    pub talking_head2: Tensor<4>,
+    /// `talking_head2.bias`, `[heads]`.
+    pub talking_head2_bias: Tensor<1>,
+}
+
+/// [`FusedOps::talking_head_attention`] on tensors.
+pub fn talking_head_attention(
+    [q, k, v, local]: [Tensor<4>; 4],
+    mixing: &TalkingHeads,
+    heads: usize,
+) -> Tensor<4> {
+    Tensor::from_dispatch(<Dispatch as FusedOps>::talking_head_attention(
+        q.into_dispatch(),
+        k.into_dispatch(),
+        v.into_dispatch(),
+        local.into_dispatch(),
+        mixing.talking_head1.clone().into_dispatch(),
+        mixing.bias.clone().into_dispatch(),
+        mixing.talking_head2.clone().into_dispatch(),
+        mixing.talking_head2_bias.clone().into_dispatch(),
+        heads,
+    ))
+}
+
+/// [`FusedOps::biased_attention`] on tensors.
+pub fn biased_attention([q, k, v, local]: [Tensor<4>; 4], bias: &Tensor<4>, heads: usize) -> Tensor<4> {
+    Tensor::from_dispatch(<Dispatch as FusedOps>::biased_attention(
+        q.into_dispatch(),
+        k.into_dispatch(),
+        v.into_dispatch(),
+        local.into_dispatch(),
+        bias.clone().into_dispatch(),
+        heads,
+    ))
+}

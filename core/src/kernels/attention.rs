@@ -1,0 +1,107 @@
+//! The attention core of timm's `Attention2d` (scores, talking head 1 with the position
+//! biases folded in, softmax, talking head 2, value product, plus the local-value branch) and
+//! of `Attention2dDownsample` (scores, position biases, softmax, value product, plus its local
+//! value), on channels-last token matrices. Heads run in parallel for the products.
+
+use rayon::prelude::*;
+
+use super::matmul::{Epilogue, Matrix, matmul};
+use super::simd;
+use super::softmax::softmax_rows;
+
+/// Sizes of one attention call.
+#[derive(Debug, Clone, Copy)]
+pub struct AttentionShape {
+    /// Images.
+    pub batch: usize,
+    /// Heads.
+    pub heads: usize,
+    /// Query tokens (`N`).
+    pub queries: usize,
+    /// Key tokens (`M`).
+    pub keys: usize,
+    /// Channels per head of `q` and `k`.
+    pub key_dim: usize,
+    /// Channels per head of `v`.
+    pub value_dim: usize,
+}
+
+/// What is done to the scores between the two products.
+#[derive(Debug, Clone, Copy)]
+pub enum ScoreMixing<'a> {
+    /// `softmax(s + bias)`: `bias: [heads, N, M]` (`Attention2dDownsample`).
+    Bias(&'a [f32]),
+    /// `th2(softmax(th1(s) + bias)) + th2_bias`: `th1, th2: [heads, heads]`, `bias: [heads, N,
+    /// M]` (position biases through `th1`, plus its bias), `th2_bias: [heads]` (`Attention2d`).
+    TalkingHeads { th1: &'a [f32], bias: &'a [f32], th2: &'a [f32], th2_bias: &'a [f32] },
+}
+
+/// `out[b, n, h·vd + e] = local[b, n, h·vd + e] + Σ_m A_h[n, m] · v[b, m, h·vd + e]` with
+/// `A` the mixed softmax of `S_h = q_h · k_hᵀ`; `q: [B, N, heads·kd]`, `k: [B, M, heads·kd]`,
+/// `v, local: [B, M or N, heads·vd]` (channels-last token matrices). `q` carries the
+/// `kd^-1/2` scale (folded at load time).
+pub fn attention(q: &[f32], k: &[f32], v: &[f32], local: &[f32], shape: AttentionShape, mixing: ScoreMixing) -> Vec<f32> {
+    let AttentionShape { batch, heads, queries, keys, key_dim, value_dim } = shape;
+    let (qk_width, v_width) = (heads * key_dim, heads * value_dim);
+    assert!(q.len() == batch * queries * qk_width && k.len() == batch * keys * qk_width, "attention: q/k size");
+    assert!(v.len() == batch * keys * v_width && local.len() == batch * queries * v_width, "attention: v size");
+    let plane = queries * keys;
+    let mut out = local.to_vec();
+    let mut scores = vec![0f32; heads * plane];
+    let mut mixed = vec![0f32; heads * plane];
+    let mut per_head = vec![0f32; heads * queries * value_dim];
+    for image in 0..batch {
+        let q = &q[image * queries * qk_width..][..queries * qk_width];
+        let k = &k[image * keys * qk_width..][..keys * qk_width];
+        let v = &v[image * keys * v_width..][..keys * v_width];
+        scores.par_chunks_mut(plane).enumerate().for_each(|(h, s)| {
+            let q_h = Matrix { data: &q[h * key_dim..], rows: queries, cols: key_dim, row_stride: qk_width, col_stride: 1 };
+            let k_t = Matrix { data: &k[h * key_dim..], rows: key_dim, cols: keys, row_stride: 1, col_stride: qk_width };
+            matmul(s, keys, q_h, k_t, Epilogue::default());
+        });
+        let probabilities = match mixing {
+            ScoreMixing::Bias(bias) => {
+                scores.iter_mut().zip(bias).for_each(|(s, b)| *s += b);
+                softmax_rows(&mut scores, keys);
+                &scores
+            }
+            ScoreMixing::TalkingHeads { th1, bias, th2, th2_bias } => {
+                mix_heads(&scores, th1, Some(bias), None, &mut mixed, plane);
+                softmax_rows(&mut mixed, keys);
+                mix_heads(&mixed, th2, None, Some(th2_bias), &mut scores, plane);
+                &scores
+            }
+        };
+        per_head.par_chunks_mut(queries * value_dim).enumerate().for_each(|(h, o)| {
+            let a = Matrix::row_major(&probabilities[h * plane..][..plane], queries, keys);
+            let v_h = Matrix { data: &v[h * value_dim..], rows: keys, cols: value_dim, row_stride: v_width, col_stride: 1 };
+            matmul(o, value_dim, a, v_h, Epilogue::default());
+        });
+        let out = &mut out[image * queries * v_width..][..queries * v_width];
+        for (n, row) in out.chunks_exact_mut(v_width).enumerate() {
+            for (h, segment) in row.chunks_exact_mut(value_dim).enumerate() {
+                let head_row = &per_head[(h * queries + n) * value_dim..][..value_dim];
+                segment.iter_mut().zip(head_row).for_each(|(o, p)| *o += p);
+            }
+        }
+    }
+    out
+}
+
+/// `dst[o] = Σ_h w[o, h] · src[h] (+ plane_bias[o]) (+ head_bias[o])` over planes of `plane`
+/// values: a 1x1 convolution across heads (timm's `talking_head1`/`talking_head2`).
+fn mix_heads(src: &[f32], w: &[f32], plane_bias: Option<&[f32]>, head_bias: Option<&[f32]>, dst: &mut [f32], plane: usize) {
+    let heads = src.len() / plane;
+    simd::dispatch(#[inline(always)] || {
+        for (o, out) in dst.chunks_exact_mut(plane).enumerate() {
+            match plane_bias {
+                Some(bias) => out.copy_from_slice(&bias[o * plane..][..plane]),
+                None => out.fill(head_bias.map_or(0.0, |b| b[o])),
+            }
+            for h in 0..heads {
+                let weight = w[o * heads + h];
+                out.iter_mut().zip(&src[h * plane..][..plane]).for_each(|(d, s)| *d += weight * s);
+            }
+        }
+    });
+}

@@ -1,0 +1,20 @@
+//! Hand-written CPU kernels behind burn-flex's implementation of the fused ops
+//! ([`crate::fused`]). They work on channels-last (`NHWC`) `f32` slices, so that a 1x1
+//! convolution is one matrix product over pixels and a depthwise convolution runs along
+//! contiguous channels.
+//!
+//! Portability: matrix products go through the `gemm` crate (AVX2/FMA, AVX-512 or NEON,
+//! chosen at run time); the element-wise kernels are written as plain loops and compiled once
+//! per instruction set through `pulp`'s run-time dispatch ([`simd::dispatch`]), so the same
+//! code runs with NEON on a phone and AVX2 or AVX-512 on a desktop. Work is split over the
+//! calling rayon pool (the classifier's `cpu_threads`) by output rows.
+
+pub mod attention;
+pub mod dense;
+pub mod depthwise;
+pub mod gelu;
+pub mod matmul;
+pub mod pointwise;
+pub mod simd;
+pub mod softmax;
+pub mod upsample;
