@@ -183,3 +183,45 @@ fn wrong_input_shape_is_an_error_not_a_panic() {
     let images = efficientformer::burn::tensor::Tensor::<4>::zeros([1, 3, 200, 224], &device);
     assert!(matches!(model.forward(images), Err(Error::InvalidInput(_))));
 }
+
+/// A safetensors header length whose low byte is 0x80 (one file in 256 by its header size;
+/// timm's S2 is one) is read as safetensors, from memory and from a file, and not taken for a
+/// pickle; the pickle sniff itself wants 0x80 followed by a protocol number 2-5.
+#[test]
+fn safetensors_header_length_with_low_byte_0x80_loads() {
+    let bytes = std::fs::read(fixture("tiny/timm_f32.safetensors")).unwrap();
+    let file = SafeTensors::deserialize(&bytes).unwrap();
+    let views: Vec<_> = file.iter().map(|(k, v)| (k.to_owned(), v)).collect();
+    let padded = (0..512)
+        .find_map(|pad| {
+            let metadata = HashMap::from([("padding".to_owned(), "x".repeat(pad))]);
+            let written = safetensors::serialize(views.clone(), Some(metadata)).unwrap();
+            (written[0] == 0x80).then_some(written)
+        })
+        .expect("some padding puts 0x80 in the header length's low byte");
+    let expected = read("timm_f32.safetensors");
+    assert_eq!(weights::read_bytes(&padded).unwrap().tensors, expected.tensors);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("padded.safetensors");
+    std::fs::write(&path, &padded).unwrap();
+    assert_eq!(weights::read_path(&path).unwrap().tensors, expected.tensors);
+
+    use weights::pytorch_file::looks_like_pytorch;
+    assert!(looks_like_pytorch(&[0x80, 2, b'}']) && looks_like_pytorch(&[0x80, 5]));
+    assert!(!looks_like_pytorch(&[0x80, 0x3A, 1, 0]) && !looks_like_pytorch(&[0x80]));
+}
+
+/// A NaN in a weight is a load error naming the tensor, not a model that ranks NaN logits.
+#[test]
+fn non_finite_weights_are_an_error_naming_the_tensor() {
+    for (bad, shown) in [(f32::NAN, "NaN"), (f32::INFINITY, "inf")] {
+        let bytes = edited(|tensors| {
+            let (_, _, data) = tensors.get_mut("stem.conv1.conv.weight").unwrap();
+            data[4..8].copy_from_slice(&bad.to_le_bytes());
+        });
+        let err = load_bytes(&bytes);
+        let message = err.to_string();
+        assert!(matches!(err, Error::InvalidModelFile(_)), "{message}");
+        assert!(message.contains("stem.conv1.conv.weight") && message.contains(shown) && message.contains("index 1"), "{message}");
+    }
+}

@@ -94,8 +94,7 @@ fn conv_kernel(x: &FlexTensor, weight: &FlexTensor, bias: &FlexTensor, stride: u
     }
 }
 
-/// Runs `kernel`; `out` (channels-last, owned) receives the result, or is added to for a
-/// pointwise convolution with `accumulate`.
+/// `act(conv2d(x, weight, bias))` by `kernel`, into a new channels-last map.
 fn run_conv(kernel: ConvKernel, x: FlexTensor, weight: &FlexTensor, bias: &FlexTensor, stride: usize, gelu: bool) -> FlexTensor {
     let [batch, channels, height, width] = dims(&x);
     let out_channels = dims(weight)[0];

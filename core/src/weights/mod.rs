@@ -16,10 +16,10 @@ use state_dict::StateDict;
 /// Reads a checkpoint from memory: safetensors (timm or SDK file) or a `torch.save` file
 /// (official or timm layout). Keys come back in timm's layout.
 pub fn read_bytes(bytes: &[u8]) -> Result<StateDict> {
-    let state = if pytorch_file::looks_like_pytorch(bytes) {
-        pytorch_file::read_bytes(bytes)?
-    } else if safetensors_file::looks_like_safetensors(bytes) {
+    let state = if safetensors_file::looks_like_safetensors(bytes, bytes.len() as u64) {
         safetensors_file::read(bytes)?
+    } else if pytorch_file::looks_like_pytorch(bytes) {
+        pytorch_file::read_bytes(bytes)?
     } else {
         return Err(Error::InvalidModelFile(
             "neither a safetensors file nor a PyTorch checkpoint".into(),
@@ -34,7 +34,9 @@ pub fn read_path(path: &Path) -> Result<StateDict> {
     let mut head = [0u8; 9];
     let mut file = std::fs::File::open(path).map_err(io)?;
     let read = std::io::Read::read(&mut file, &mut head).map_err(io)?;
-    if pytorch_file::looks_like_pytorch(&head[..read]) {
+    let file_len = file.metadata().map_err(io)?.len();
+    let safetensors = safetensors_file::looks_like_safetensors(&head[..read], file_len);
+    if !safetensors && pytorch_file::looks_like_pytorch(&head[..read]) {
         return Ok(to_timm_layout(pytorch_file::read_path(path)?));
     }
     read_bytes(&std::fs::read(path).map_err(io)?)

@@ -8,10 +8,14 @@ use safetensors::{Dtype, SafeTensors};
 use super::state_dict::{HostTensor, StateDict, WeightDtype, is_ignored_buffer};
 use crate::error::{Error, Result};
 
-/// Whether `bytes` start like a safetensors file (a little-endian header length followed by a
-/// JSON object).
-pub fn looks_like_safetensors(bytes: &[u8]) -> bool {
-    bytes.len() > 8 && bytes[8] == b'{'
+/// Whether a file of `file_len` bytes starting with `head` (at least 9 bytes) is laid out like a
+/// safetensors file: a little-endian header length that fits the file, then a JSON object.
+/// Checked before the pickle sniff: a header length whose low byte is 0x80 (one file in 256)
+/// otherwise reads as a pickle's protocol opcode.
+pub fn looks_like_safetensors(head: &[u8], file_len: u64) -> bool {
+    let Some(length) = head.get(..8) else { return false };
+    let header_len = u64::from_le_bytes(length.try_into().expect("8 bytes"));
+    head.get(8) == Some(&b'{') && header_len.checked_add(8).is_some_and(|end| end <= file_len)
 }
 
 /// The `__metadata__` string map of a safetensors file (empty when it has none).

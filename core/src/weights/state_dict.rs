@@ -100,7 +100,8 @@ impl StateDict {
         self.tensors.get(key).map(|t| t.shape.as_slice())
     }
 
-    /// Takes `key` out, checking its shape.
+    /// Takes `key` out, checking its shape and that every value is finite (a NaN or infinity
+    /// from a corrupt or badly converted checkpoint is an error naming the tensor).
     pub fn take(&mut self, key: &str, expected: &[usize]) -> Result<HostTensor> {
         let tensor = self.tensors.remove(key).ok_or_else(|| Error::MissingTensor {
             key: key.to_owned(),
@@ -112,6 +113,12 @@ impl StateDict {
                 expected: expected.to_vec(),
                 found: tensor.shape,
             });
+        }
+        if let Some(index) = tensor.values.iter().position(|v| !v.is_finite()) {
+            return Err(Error::InvalidModelFile(format!(
+                "tensor {key} holds a non-finite value ({}) at index {index}",
+                tensor.values[index]
+            )));
         }
         Ok(tensor)
     }
