@@ -101,20 +101,28 @@ fn run_conv(kernel: ConvKernel, x: FlexTensor, weight: &FlexTensor, bias: &FlexT
     let geometry = Geometry { batch, height, width, channels, stride };
     let (out_h, out_w) = geometry.output_size();
     let input = channels_last(&x);
-    drop(x);
     let (weight, bias) = (row_major(weight), row_major(bias));
     let out = match kernel {
         ConvKernel::Pointwise => {
-            // Starts as the bias (one pass instead of zeroing, then copying the bias).
-            let mut out = values(&bias).repeat(batch * height * width);
-            let epilogue = Epilogue { bias: None, accumulate: true, gelu };
-            pointwise_conv(values(&input), channels, values(&weight), &mut out, epilogue);
-            out
+            // Starts as the bias: one pass instead of zeroing, then copying the bias.
+            let out = from_channels_last(values(&bias).repeat(batch * height * width), [batch, out_channels, height, width]);
+            return pointwise_into(&input, &weight, None, out, gelu);
         }
         ConvKernel::Depthwise => depthwise_conv3x3(values(&input), geometry, values(&weight), values(&bias), gelu),
         ConvKernel::Dense => dense_conv3x3(values(&input), geometry, values(&weight), values(&bias), gelu),
     };
     from_channels_last(out, [batch, out_channels, out_h, out_w])
+}
+
+/// `out += conv1x1(input, weight) (+ bias)`, then GELU, in the storage of `out`, an owned
+/// channels-last map; `input` is `[B, H, W, C]` ([`channels_last`]).
+fn pointwise_into(input: &FlexTensor, weight: &FlexTensor, bias: Option<&FlexTensor>, mut out: FlexTensor, gelu: bool) -> FlexTensor {
+    let channels = input.shape()[3];
+    let (weight, bias) = (row_major(weight), bias.map(row_major));
+    let epilogue = Epilogue { bias: bias.as_ref().map(values), accumulate: true, gelu };
+    let dst = out.try_storage_mut::<f32>().expect("owned storage");
+    pointwise_conv(values(input), channels, values(&weight), dst, epilogue);
+    out
 }
 
 impl FusedOps for Flex {
@@ -133,20 +141,14 @@ impl FusedOps for Flex {
         stride: usize,
         groups: usize,
     ) -> FlexTensor {
-        let [batch, channels, height, width] = dims(&x);
+        let [batch, _, height, width] = dims(&x);
         let out_channels = dims(&weight)[0];
         let kernel = conv_kernel(&x, &weight, &bias, stride, groups)
             .filter(|_| residual.dtype() == DType::F32 && dims(&residual)[..2] == [batch, out_channels]);
         match kernel {
             Some(ConvKernel::Pointwise) if dims(&residual) == [batch, out_channels, height, width] => {
                 // The product accumulates straight into the residual's storage.
-                let mut out = owned_channels_last(residual);
-                let input = channels_last(&x);
-                let (weight, bias) = (row_major(&weight), row_major(&bias));
-                let epilogue = Epilogue { bias: Some(values(&bias)), accumulate: true, gelu: false };
-                let dst = out.try_storage_mut::<f32>().expect("owned storage");
-                pointwise_conv(values(&input), channels, values(&weight), dst, epilogue);
-                out
+                pointwise_into(&channels_last(&x), &weight, Some(&bias), owned_channels_last(residual), false)
             }
             Some(kernel) => {
                 let out = run_conv(kernel, x, &weight, &bias, stride, false);

@@ -7,11 +7,9 @@
 use std::time::{Duration, Instant};
 
 use burn::tensor::{Device, Tensor};
-use serde::Serialize;
 
 /// What a timed module is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum LayerKind {
     /// `Stem4`: two 3x3 stride-2 convolutions with GELU.
     Stem,
@@ -42,7 +40,7 @@ impl LayerKind {
 }
 
 /// Time spent in one kind of module of one stage during one forward pass.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LayerTime {
     /// Stage 0-3 (`None` for the stem and the head).
     pub stage: Option<usize>,
@@ -51,7 +49,6 @@ pub struct LayerTime {
     /// How many modules of this kind the stage has.
     pub count: usize,
     /// Time, summed over them.
-    #[serde(skip)]
     pub time: Duration,
 }
 

@@ -12,7 +12,7 @@ pub mod report;
 pub mod stats;
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use serde::Serialize;
 
@@ -285,11 +285,13 @@ const PROFILE_RUNS: usize = 100;
 
 fn profile(classifier: &Classifier, input: &[f32], runs: usize) -> Result<Vec<ProfileEntry>> {
     let batch = input.len() / (3 * IMAGE_SIZE * IMAGE_SIZE);
-    let mut totals: Vec<LayerTime> = classifier.layer_times_unchecked(input.to_vec(), batch)?;
-    totals.iter_mut().for_each(|layer| layer.time = Duration::ZERO);
+    let mut totals: Vec<LayerTime> = Vec::new();
     for _ in 0..runs {
-        for (total, layer) in totals.iter_mut().zip(classifier.layer_times_unchecked(input.to_vec(), batch)?) {
-            total.time += layer.time;
+        let layers = classifier.layer_times_unchecked(input.to_vec(), batch)?;
+        if totals.is_empty() {
+            totals = layers;
+        } else {
+            totals.iter_mut().zip(layers).for_each(|(total, layer)| total.time += layer.time);
         }
     }
     let whole: f64 = totals.iter().map(|l| l.time.as_secs_f64()).sum();
