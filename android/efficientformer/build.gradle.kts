@@ -33,8 +33,12 @@ dependencies {
 
 val repositoryRoot = rootDir.parentFile
 
+// Backends compiled in: "cpu,gpu" (default) or "cpu" for a CPU-only app (a much smaller
+// library), e.g. `./gradlew assembleRelease -Pefficientformer.features=cpu`.
+val rustFeatures = (findProperty("efficientformer.features") as String?) ?: "cpu,gpu"
+
 val cargoNdk by tasks.registering(Exec::class) {
-    description = "Builds libefficientformer_jni.so for arm64-v8a and x86_64 (16 KB pages)."
+    description = "Builds libefficientformer_jni.so for arm64-v8a and x86_64 (16 KB pages, app profile)."
     workingDir = repositoryRoot
     environment("RUSTFLAGS", "-C link-arg=-Wl,-z,max-page-size=16384")
     commandLine(
@@ -42,7 +46,8 @@ val cargoNdk by tasks.registering(Exec::class) {
         "-t", "arm64-v8a", "-t", "x86_64",
         "--platform", "24",
         "-o", layout.buildDirectory.dir("rustJniLibs").get().asFile.path,
-        "build", "--release", "-p", "efficientformer-jni",
+        "build", "--profile", "app", "--locked", "-p", "efficientformer-jni",
+        "--no-default-features", "--features", rustFeatures,
     )
 }
 

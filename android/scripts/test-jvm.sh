@@ -8,7 +8,7 @@ cd "$root"
 target=${CARGO_TARGET_DIR:-$root/target}
 
 # Same package selection as the test command, so the library shares its build.
-cargo build --release --workspace --exclude uniffi-bindgen
+cargo build --release
 
 mvn=(mvn -B -q "-Dmaven.repo.local=${MAVEN_REPO:-$HOME/.cache/efficientformer/m2}"
      "-Defficientformer.library.path=$target/release/libefficientformer_jni.so")

@@ -1,5 +1,5 @@
 //! One forward pass per variant per CPU backend, batch 1, 224x224.
-//! `cargo bench -p efficientformer --bench forward [-- VARIANT...]`
+//! `cargo bench --bench forward [-- VARIANT...]`
 //!
 //! A plain harness (criterion's dependency tree would change the features burn is built with
 //! and force a second 25-minute burn build): 10 warm-up passes, then 50 timed ones; prints

@@ -185,6 +185,23 @@ def write_tiny() -> None:
         "logits_bf16": logits_with_weights(model, torch.bfloat16, x),
     }, str(out / "expected.safetensors"), metadata={"config": json.dumps(TINY_ARGS)})
     print(f"tiny: {sum(p.numel() for p in model.parameters())} params, logits {logits[0][:3]}")
+    write_tiny_overflow(model, x)
+
+
+def write_tiny_overflow(model: torch.nn.Module, x: torch.Tensor) -> None:
+    """Finite weights on which the network overflows: the final norm scaled by float32's
+    largest value over a zero running variance. PyTorch's logits are non-finite too."""
+    state = {k: v.clone().contiguous() for k, v in model.state_dict().items()}
+    state["norm.weight"].fill_(torch.finfo(torch.float32).max)
+    state["norm.running_var"].zero_()
+    overflowing = EfficientFormerV2(**TINY_ARGS).eval()
+    overflowing.load_state_dict(state)
+    with torch.no_grad():
+        logits = overflowing(x)
+    assert all(torch.isfinite(v).all() for v in state.values() if v.is_floating_point())
+    assert not torch.isfinite(logits).all(), "the overflow fixture must overflow in PyTorch"
+    save_torch(state, str(FIXTURES / "tiny" / "overflow_f32.safetensors"))
+    print(f"tiny overflow: {(~torch.isfinite(logits)).sum().item()} of {logits.numel()} logits non-finite")
 
 
 def main() -> None:

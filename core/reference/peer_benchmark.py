@@ -5,7 +5,7 @@ Writes the probe's JSON (`efficientformer.probe/1`, backends `onnxruntime` and `
 one table shows all:
 
     python peer_benchmark.py --threads 2 --out peers.json
-    cargo run --release -p efficientformer-cli -- probe --threads 2 --format json > ours.json
+    cargo run --release --bin efficientformer -- probe --threads 2 --format json > ours.json
 
 Requires requirements.txt plus `onnxruntime==1.31.1 onnx onnxscript`.
 """

@@ -11,16 +11,16 @@ use crate::error::{Error, Result};
 pub enum Backend {
     /// burn-ndarray on the CPU (deprecated upstream in favour of flex; kept as the reference
     /// CPU path).
-    #[cfg(feature = "ndarray")]
+    #[cfg(feature = "reference")]
     NdArray,
     /// burn-flex on the CPU: pure Rust, SIMD, the faster CPU path.
-    #[cfg(feature = "flex")]
+    #[cfg(feature = "cpu")]
     Flex,
     /// burn-wgpu on the platform's GPU API: Metal on Apple, Vulkan on Android and Linux.
-    #[cfg(feature = "wgpu")]
+    #[cfg(feature = "gpu")]
     Wgpu,
     /// burn-wgpu through OpenGL ES (Mesa llvmpipe on a machine without a GPU: CI's GPU path).
-    #[cfg(feature = "wgpu")]
+    #[cfg(feature = "gpu")]
     WgpuGl,
 }
 
@@ -39,13 +39,13 @@ impl Backend {
     /// Every backend compiled into this build.
     pub fn all() -> Vec<Backend> {
         vec![
-            #[cfg(feature = "ndarray")]
+            #[cfg(feature = "reference")]
             Backend::NdArray,
-            #[cfg(feature = "flex")]
+            #[cfg(feature = "cpu")]
             Backend::Flex,
-            #[cfg(feature = "wgpu")]
+            #[cfg(feature = "gpu")]
             Backend::Wgpu,
-            #[cfg(feature = "wgpu")]
+            #[cfg(feature = "gpu")]
             Backend::WgpuGl,
         ]
     }
@@ -59,13 +59,13 @@ impl Backend {
     /// Stable lower-case name (`ndarray`, `flex`, `wgpu`, `wgpu-gl`).
     pub fn name(self) -> &'static str {
         match self {
-            #[cfg(feature = "ndarray")]
+            #[cfg(feature = "reference")]
             Backend::NdArray => "ndarray",
-            #[cfg(feature = "flex")]
+            #[cfg(feature = "cpu")]
             Backend::Flex => "flex",
-            #[cfg(feature = "wgpu")]
+            #[cfg(feature = "gpu")]
             Backend::Wgpu => "wgpu",
-            #[cfg(feature = "wgpu")]
+            #[cfg(feature = "gpu")]
             Backend::WgpuGl => "wgpu-gl",
         }
     }
@@ -91,14 +91,14 @@ impl Backend {
     pub fn open(self) -> Result<BackendDevice> {
         let cpu = |device| Ok(BackendDevice { device, adapter: "cpu".into(), software: false });
         match self {
-            #[cfg(feature = "ndarray")]
+            #[cfg(feature = "reference")]
             #[allow(deprecated)] // burn-ndarray stays as the reference CPU path
             Backend::NdArray => cpu(Device::ndarray()),
-            #[cfg(feature = "flex")]
+            #[cfg(feature = "cpu")]
             Backend::Flex => cpu(Device::flex()),
-            #[cfg(feature = "wgpu")]
+            #[cfg(feature = "gpu")]
             Backend::Wgpu => gpu::open(&gpu::NATIVE, gpu::NATIVE_API),
-            #[cfg(feature = "wgpu")]
+            #[cfg(feature = "gpu")]
             Backend::WgpuGl => gpu::open(&gpu::GL, burn::tensor::wgpu::WgpuBackend::Gl),
         }
         .map_err(|reason: String| Error::BackendUnavailable { backend: self.name().into(), reason })
@@ -111,7 +111,7 @@ impl fmt::Display for Backend {
     }
 }
 
-#[cfg(feature = "wgpu")]
+#[cfg(feature = "gpu")]
 mod gpu {
     use std::sync::OnceLock;
 

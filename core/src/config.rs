@@ -68,8 +68,7 @@ impl fmt::Display for Variant {
     }
 }
 
-/// Input side the attention-bias tables are built for (timm's `fixed_input_size: True`).
-pub const IMAGE_SIZE: usize = 224;
+pub use efficientformer_formats::preprocess::IMAGE_SIZE;
 /// Number of stages; stage `i` runs at stride `4 * 2^i`.
 pub const NUM_STAGES: usize = 4;
 /// `Attention2d` defaults in timm: `key_dim=32, num_heads=8, attn_ratio=4`.

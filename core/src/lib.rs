@@ -24,13 +24,14 @@ pub mod accounting;
 pub mod backend;
 pub mod classify;
 pub mod config;
-pub mod error;
 pub mod fused;
-#[cfg(feature = "flex")]
+#[cfg(feature = "cpu")]
 pub mod kernels;
 pub mod model;
 pub mod probe;
 pub mod weights;
+
+pub use efficientformer_formats::error;
 
 pub use backend::Backend;
 pub use config::{Config, Variant};

@@ -225,3 +225,23 @@ fn non_finite_weights_are_an_error_naming_the_tensor() {
         assert!(message.contains("stem.conv1.conv.weight") && message.contains(shown) && message.contains("index 1"), "{message}");
     }
 }
+
+/// Finite weights on which the network overflows (`tiny/overflow_f32.safetensors`: the final
+/// norm at `f32::MAX` over a zero running variance, non-finite in PyTorch too) load, and
+/// classifying with them is a typed error, not a ranking of NaN scores.
+#[test]
+fn overflow_inside_the_network_is_a_non_finite_output_error() {
+    use efficientformer::classify::{BackendChoice, Classifier, ClassifierOptions};
+    let options = || ClassifierOptions { backend: BackendChoice::Exact(BACKEND), ..ClassifierOptions::default() };
+    let image = values(seeded_images(BACKEND, 1));
+    let bytes = std::fs::read(fixture("tiny/overflow_f32.safetensors")).unwrap();
+    let classifier = Classifier::from_bytes(&bytes, options()).expect("finite weights load");
+    let err = classifier.classify_tensor(&image, 1).unwrap_err();
+    assert!(matches!(err, Error::NonFiniteOutput { .. }), "{err}");
+    assert_eq!(err.code(), 16);
+    assert!(err.to_string().contains("the flex backend computed non-finite logits"), "{err}");
+    assert!(matches!(classifier.features(&image, 1), Ok(_)), "the stages before the norm stay finite");
+
+    let intact = std::fs::read(fixture("tiny/timm_f32.safetensors")).unwrap();
+    assert!(Classifier::from_bytes(&intact, options()).unwrap().classify_tensor(&image, 1).is_ok());
+}

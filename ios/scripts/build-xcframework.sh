@@ -6,11 +6,15 @@
 #
 # burn's `metal` feature stays off: its MSL compiler only validates on macOS. The core names
 # wgpu's Metal API explicitly on Apple targets, so WGSL reaches Metal through naga.
+#
+# Built with the workspace's `app` profile (LTO, one codegen unit). FEATURES picks the backends:
+# "cpu,gpu" (default) or "cpu" for a CPU-only app (a much smaller library).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 target=${CARGO_TARGET_DIR:-$root/target}
 lib=libefficientformer_ffi.a
+features=${FEATURES:-cpu,gpu}
 export IPHONEOS_DEPLOYMENT_TARGET=15.0 MACOSX_DEPLOYMENT_TARGET=12.0
 
 ios/scripts/generate-bindings.sh --check
@@ -18,7 +22,8 @@ ios/scripts/generate-bindings.sh --check
 triples=(aarch64-apple-ios aarch64-apple-ios-sim x86_64-apple-ios aarch64-apple-darwin x86_64-apple-darwin)
 rustup target add "${triples[@]}"
 for triple in "${triples[@]}"; do
-    cargo build --release --locked -p efficientformer-uniffi --lib --target "$triple"
+    cargo build --profile app --locked -p efficientformer-uniffi --lib --target "$triple" \
+        --no-default-features --features "$features"
 done
 
 work=$(mktemp -d)
@@ -26,12 +31,12 @@ trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/headers" "$work/ios-sim" "$work/macos"
 cp ios/Sources/EfficientFormerFFI/EfficientFormerFFI.h "$work/headers/"
 printf 'module EfficientFormerFFI {\n    header "EfficientFormerFFI.h"\n    export *\n}\n' > "$work/headers/module.modulemap"
-lipo -create "$target/aarch64-apple-ios-sim/release/$lib" "$target/x86_64-apple-ios/release/$lib" -output "$work/ios-sim/$lib"
-lipo -create "$target/aarch64-apple-darwin/release/$lib" "$target/x86_64-apple-darwin/release/$lib" -output "$work/macos/$lib"
+lipo -create "$target/aarch64-apple-ios-sim/app/$lib" "$target/x86_64-apple-ios/app/$lib" -output "$work/ios-sim/$lib"
+lipo -create "$target/aarch64-apple-darwin/app/$lib" "$target/x86_64-apple-darwin/app/$lib" -output "$work/macos/$lib"
 
 rm -rf ios/EfficientFormerFFI.xcframework
 xcodebuild -create-xcframework \
-    -library "$target/aarch64-apple-ios/release/$lib" -headers "$work/headers" \
+    -library "$target/aarch64-apple-ios/app/$lib" -headers "$work/headers" \
     -library "$work/ios-sim/$lib" -headers "$work/headers" \
     -library "$work/macos/$lib" -headers "$work/headers" \
     -output ios/EfficientFormerFFI.xcframework

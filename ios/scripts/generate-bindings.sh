@@ -9,7 +9,7 @@ target=${CARGO_TARGET_DIR:-$root/target}
 case "$(uname -s)" in Darwin) ext=dylib ;; *) ext=so ;; esac
 
 # Same package selection as the test command, so the library shares its build.
-cargo build --release --workspace --exclude uniffi-bindgen
+cargo build --release
 cargo build --release -p uniffi-bindgen
 
 out=$(mktemp -d)

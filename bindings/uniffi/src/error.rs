@@ -34,6 +34,10 @@ pub enum EfficientFormerError {
     /// A file could not be written.
     #[error("{message}")]
     Write { code: u32, message: String },
+    /// The network computed a NaN or an infinity (an overflow inside the model, or a faulty
+    /// GPU driver); no scores are returned.
+    #[error("{message}")]
+    NonFiniteOutput { code: u32, message: String },
     /// A failure inside the SDK itself (a panic, code 0): a bug, please report it. The Swift
     /// layer raises it for UniFFI's internal errors; Rust never returns it.
     #[error("{message}")]
@@ -60,6 +64,7 @@ impl From<efficientformer::Error> for EfficientFormerError {
                 Self::InvalidPixelBuffer { code, message }
             }
             E::Write { .. } => Self::Write { code, message },
+            E::NonFiniteOutput { .. } => Self::NonFiniteOutput { code, message },
             _ => Self::InvalidInput { code, message },
         }
     }

@@ -153,7 +153,7 @@ impl Classifier {
                 return Err(Error::WrongVariant { expected: expected.name().into(), found: config.variant().name().into() });
             }
         }
-        #[cfg(all(feature = "wgpu", any(target_os = "linux", target_os = "android", target_os = "macos", target_os = "windows")))]
+        #[cfg(all(feature = "gpu", any(target_os = "linux", target_os = "android", target_os = "macos", target_os = "windows")))]
         if let Some(dir) = &options.gpu_cache_dir {
             cubecl_environment::environment::set_root(dir.clone());
         }
@@ -228,7 +228,9 @@ impl Classifier {
         let images = self.images(checked_tensor(values, batch)?, batch);
         let output = self.run(|| self.model.forward_stages(images))?;
         let shapes = std::array::from_fn(|i| output.stages[i].dims());
-        let values: Vec<Vec<f32>> = output.stages.into_iter().map(read_back).collect::<Result<_>>()?;
+        let values: Vec<Vec<f32>> = (output.stages.into_iter().enumerate())
+            .map(|(i, stage)| self.finite(read_back(stage)?, &format!("stage {i} feature map")))
+            .collect::<Result<_>>()?;
         let values = values.try_into().expect("four stages in, four maps out");
         Ok(FeatureMaps { shapes, values })
     }
@@ -246,7 +248,23 @@ impl Classifier {
     /// [`Classifier::logits`] without the copy and check, for the probe's timed loop.
     pub(crate) fn logits_unchecked(&self, values: Vec<f32>, batch: usize) -> Result<Vec<f32>> {
         let images = self.images(values, batch);
-        self.run(|| self.model.forward(images).and_then(read_back))
+        let logits = self.run(|| self.model.forward(images).and_then(read_back))?;
+        self.finite(logits, "logits")
+    }
+
+    /// `values`, or [`Error::NonFiniteOutput`] at their first NaN or infinity: the load check
+    /// and the input check rule out non-finite weights and pixels, so one here is an overflow
+    /// inside the network or a faulty driver, and the caller gets an error, not a ranking.
+    fn finite(&self, values: Vec<f32>, what: &str) -> Result<Vec<f32>> {
+        match values.iter().position(|v| !v.is_finite()) {
+            None => Ok(values),
+            Some(index) => Err(Error::NonFiniteOutput {
+                backend: self.info.backend.name().into(),
+                what: what.into(),
+                index,
+                value: values[index],
+            }),
+        }
     }
 
     /// One forward pass with per-layer times, for the probe's `--profile`.
@@ -346,5 +364,5 @@ fn gpu() -> Result<Backend> {
     Backend::all()
         .into_iter()
         .find(|b| b.is_gpu())
-        .ok_or_else(|| Error::BackendUnavailable { backend: "gpu".into(), reason: "built without the wgpu feature".into() })
+        .ok_or_else(|| Error::BackendUnavailable { backend: "gpu".into(), reason: "built without the `gpu` feature".into() })
 }

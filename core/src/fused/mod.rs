@@ -12,7 +12,7 @@
 #![allow(deprecated)]
 
 mod composed;
-#[cfg(feature = "flex")]
+#[cfg(feature = "cpu")]
 mod flex;
 
 use burn::backend::tensor::FloatTensor;
@@ -20,7 +20,7 @@ use burn::backend::{Backend, Dispatch, backend_extension};
 use burn::tensor::Tensor;
 
 /// Fused operations of EfficientFormerV2's blocks.
-#[backend_extension(Flex: cfg(feature = "flex"), NdArray: cfg(feature = "ndarray"), Cube: cfg(feature = "wgpu"))]
+#[backend_extension(Flex: cfg(feature = "cpu"), NdArray: cfg(feature = "reference"), Cube: cfg(feature = "gpu"))]
 pub trait FusedOps: Backend {
     /// `act(conv2d(x, weight, bias))` with padding `k / 2`: a timm `ConvNorm` / `ConvNormAct`
     /// (BatchNorm folded), optionally followed by GELU. It replaces the convolutions of
@@ -107,10 +107,10 @@ pub trait FusedOps: Backend {
     }
 }
 
-#[cfg(feature = "ndarray")]
+#[cfg(feature = "reference")]
 impl FusedOps for burn::backend::NdArray {}
 
-#[cfg(feature = "wgpu")]
+#[cfg(feature = "gpu")]
 impl FusedOps for burn::backend::Cube {}
 
 /// [`FusedOps::conv_bias_act`] on tensors.

@@ -161,7 +161,7 @@ impl Conv {
     }
 }
 
-#[cfg(all(test, feature = "flex"))]
+#[cfg(all(test, feature = "cpu"))]
 mod tests {
     use burn::tensor::module::batch_norm;
 

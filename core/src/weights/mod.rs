@@ -1,51 +1,7 @@
-//! Weights: reading checkpoints in either key layout and element type, the expected tensor
-//! list of a configuration, and the seeded weights the tests and the embedded default use.
+//! Weights: the checkpoint readers (`efficientformer-formats`, re-exported here), the expected
+//! tensor list of a configuration, and the seeded weights the tests and the embedded default use.
 
-pub mod official_layout;
-pub mod pytorch_file;
-pub mod safetensors_file;
 pub mod seeded;
 pub mod spec;
-pub mod state_dict;
 
-use std::path::Path;
-
-use crate::error::{Error, Result};
-use state_dict::StateDict;
-
-/// Reads a checkpoint from memory: safetensors (timm or SDK file) or a `torch.save` file
-/// (official or timm layout). Keys come back in timm's layout.
-pub fn read_bytes(bytes: &[u8]) -> Result<StateDict> {
-    let state = if safetensors_file::looks_like_safetensors(bytes, bytes.len() as u64) {
-        safetensors_file::read(bytes)?
-    } else if pytorch_file::looks_like_pytorch(bytes) {
-        pytorch_file::read_bytes(bytes)?
-    } else {
-        return Err(Error::InvalidModelFile(
-            "neither a safetensors file nor a PyTorch checkpoint".into(),
-        ));
-    };
-    Ok(to_timm_layout(state))
-}
-
-/// Reads a checkpoint from a file (see [`read_bytes`]).
-pub fn read_path(path: &Path) -> Result<StateDict> {
-    let io = |source| Error::Io { path: path.to_owned(), source };
-    let mut head = [0u8; 9];
-    let mut file = std::fs::File::open(path).map_err(io)?;
-    let read = std::io::Read::read(&mut file, &mut head).map_err(io)?;
-    let file_len = file.metadata().map_err(io)?.len();
-    let safetensors = safetensors_file::looks_like_safetensors(&head[..read], file_len);
-    if !safetensors && pytorch_file::looks_like_pytorch(&head[..read]) {
-        return Ok(to_timm_layout(pytorch_file::read_path(path)?));
-    }
-    read_bytes(&std::fs::read(path).map_err(io)?)
-}
-
-fn to_timm_layout(state: StateDict) -> StateDict {
-    if official_layout::is_official(state.tensors.keys()) {
-        official_layout::to_timm(state)
-    } else {
-        state
-    }
-}
+pub use efficientformer_formats::weights::{official_layout, pytorch_file, read_bytes, read_path, safetensors_file, state_dict};

@@ -12,7 +12,7 @@ extension EfficientFormerError {
         case .Io(let code, _), .InvalidModelFile(let code, _), .UnrecognizedModel(let code, _),
              .WrongVariant(let code, _), .InvalidInput(let code, _), .BackendUnavailable(let code, _),
              .InvalidImage(let code, _), .InvalidPixelBuffer(let code, _), .Write(let code, _),
-             .Internal(let code, _):
+             .NonFiniteOutput(let code, _), .Internal(let code, _):
             return code
         }
     }

@@ -1867,6 +1867,12 @@ enum EfficientFormerError: Swift.Error, Equatable, Hashable, Foundation.Localize
     case Write(code: UInt32, message: String
     )
     /**
+     * The network computed a NaN or an infinity (an overflow inside the model, or a faulty
+     * GPU driver); no scores are returned.
+     */
+    case NonFiniteOutput(code: UInt32, message: String
+    )
+    /**
      * A failure inside the SDK itself (a panic, code 0): a bug, please report it. The Swift
      * layer raises it for UniFFI's internal errors; Rust never returns it.
      */
@@ -1937,7 +1943,11 @@ public struct FfiConverterTypeEfficientFormerError: FfiConverterRustBuffer {
             code: try FfiConverterUInt32.read(from: &buf), 
             message: try FfiConverterString.read(from: &buf)
             )
-        case 10: return .Internal(
+        case 10: return .NonFiniteOutput(
+            code: try FfiConverterUInt32.read(from: &buf), 
+            message: try FfiConverterString.read(from: &buf)
+            )
+        case 11: return .Internal(
             code: try FfiConverterUInt32.read(from: &buf), 
             message: try FfiConverterString.read(from: &buf)
             )
@@ -2007,8 +2017,14 @@ public struct FfiConverterTypeEfficientFormerError: FfiConverterRustBuffer {
             FfiConverterString.write(message, into: &buf)
             
         
-        case let .Internal(code,message):
+        case let .NonFiniteOutput(code,message):
             writeInt(&buf, Int32(10))
+            FfiConverterUInt32.write(code, into: &buf)
+            FfiConverterString.write(message, into: &buf)
+            
+        
+        case let .Internal(code,message):
+            writeInt(&buf, Int32(11))
             FfiConverterUInt32.write(code, into: &buf)
             FfiConverterString.write(message, into: &buf)
             

@@ -51,6 +51,14 @@ final class ErrorTests: XCTestCase {
         }
     }
 
+    func testOverflowingModelThrowsNonFiniteOutput() throws {
+        let overflowing = try Classifier(modelURL: Fixtures.url("tiny/overflow_f32.safetensors"), backend: .cpu)
+        let photo = try Fixtures.data("classify/chelsea_235.png")
+        guard case .NonFiniteOutput(16, _)? = error({ () throws(EfficientFormerError) in _ = try overflowing.classify(imageData: photo) }) else {
+            return XCTFail("NaN logits ranked")
+        }
+    }
+
     func testAsyncThrowsTypedErrors() async {
         do {
             _ = try await ClassifierTests.classifier.classify(imageData: Data([0xFF, 0xD8]))

@@ -25,5 +25,7 @@ class EfficientFormerException(val code: Int, message: String) : RuntimeExceptio
         const val BUFFER_TOO_SMALL = 13
         const val INVALID_GEOMETRY = 14
         const val WRITE = 15
+        /** The network computed a NaN or an infinity; no scores are returned. */
+        const val NON_FINITE_OUTPUT = 16
     }
 }

@@ -57,6 +57,14 @@ class ErrorsTest {
     }
 
     @Test
+    fun `a model that overflows throws NON_FINITE_OUTPUT instead of ranking NaN scores`() {
+        Classifier.fromBytes(Fixtures.bytes("tiny/overflow_f32.safetensors"), cpu).use { overflowing ->
+            val photo = Fixtures.bytes("classify/chelsea_235.png")
+            assertEquals(EfficientFormerException.NON_FINITE_OUTPUT, code { overflowing.classifyEncoded(photo) })
+        }
+    }
+
+    @Test
     fun `use after close throws IllegalStateException and closing twice is fine`() {
         val closing = Classifier.embeddedDefault(cpu)
         closing.close()

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Builds the library an app ships (`efficientformer-jni`; `efficientformer-uniffi` shares its
+# core) with the `app` profile for each feature set, and prints its size as an app ships it
+# (after `strip --strip-unneeded`, as Android Gradle's native-library strip and Xcode's "Strip
+# Linked Product" do) and the crates that take the most code. Each feature set is its own burn
+# build (~15 min CPU-only, ~40 min with the GPU backend on 2 cores).
+#
+#   bindings/scripts/library-size.sh [FEATURES...]     # default: "cpu,gpu" "cpu" "gpu"
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+target=${CARGO_TARGET_DIR:-$root/target}
+lib=libefficientformer_jni.so
+(( $# )) || set -- cpu,gpu cpu gpu
+
+for features in "$@"; do
+    cargo build --profile app --locked -p efficientformer-jni --no-default-features --features "$features"
+    out="$target/app/size-$features"
+    mkdir -p "$out"
+    cp "$target/app/$lib" "$out/$lib"
+    strip --strip-unneeded -o "$out/$lib.stripped" "$out/$lib"
+    printf '\n== features %s: %s stripped (%s bytes)\n' "$features" \
+        "$(numfmt --to=si --suffix=B "$(stat -c %s "$out/$lib.stripped")")" "$(stat -c %s "$out/$lib.stripped")"
+    # Code and read-only data per crate, from the unstripped library's symbol table.
+    nm --size-sort --print-size --radix=d --demangle=rust "$out/$lib" | awk '
+        $3 ~ /^[tTrRdDbBwWvV]$/ {
+            name = $0; sub(/^[^ ]+ [^ ]+ [^ ]+ /, "", name)
+            gsub(/^[<&* ]+|^dyn |^impl /, "", name)
+            crate = name; sub(/::.*/, "", crate); sub(/[<> ].*/, "", crate)
+            bytes[crate] += $2; total += $2
+        }
+        END {
+            for (c in bytes) printf "%10.2f MB  %5.1f%%  %s\n", bytes[c] / 1e6, 100 * bytes[c] / total, c
+        }' | sort -rn | sed -n 1,15p
+done
