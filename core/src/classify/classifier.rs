@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use burn::tensor::{Tensor, TensorData};
 
+use super::cpu_threads::CpuThreads;
 use super::image_input::{self, PixelBuffer};
 use super::model_file::SEEDED_SOURCE;
 use super::prediction::Classification;
@@ -111,7 +112,7 @@ pub struct FeatureMaps {
 #[derive(Debug)]
 pub struct Classifier {
     model: EfficientFormerV2,
-    pool: Option<rayon::ThreadPool>,
+    threads: CpuThreads,
     top_k: usize,
     info: ModelInfo,
 }
@@ -159,15 +160,7 @@ impl Classifier {
         }
         let (backend, opened, backend_note) = select_backend(options.backend)?;
         let model = EfficientFormerV2::load(state, &opened.device)?;
-        let pool = match options.cpu_threads {
-            Some(threads) if !backend.is_gpu() => Some(
-                rayon::ThreadPoolBuilder::new()
-                    .num_threads(threads)
-                    .build()
-                    .map_err(|e| Error::InvalidInput(format!("cannot start {threads} threads: {e}")))?,
-            ),
-            _ => None,
-        };
+        let threads = CpuThreads::new(backend, options.cpu_threads)?;
         let info = ModelInfo {
             variant: config.variant(),
             parameters: accounting::parameter_count(&config),
@@ -178,9 +171,9 @@ impl Classifier {
             backend_note,
             weight_dtype,
             untrained,
-            cpu_threads: pool.as_ref().map(|p| p.current_num_threads()),
+            cpu_threads: threads.count(),
         };
-        Ok(Classifier { model, pool, top_k: options.top_k, info })
+        Ok(Classifier { model, threads, top_k: options.top_k, info })
     }
 
     /// What runs.
@@ -282,10 +275,7 @@ impl Classifier {
     }
 
     fn run<T: Send>(&self, work: impl FnOnce() -> T + Send) -> T {
-        match &self.pool {
-            Some(pool) => pool.install(work),
-            None => work(),
-        }
+        self.threads.run(work)
     }
 }
 

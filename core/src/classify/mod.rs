@@ -2,6 +2,7 @@
 //! bindings wrap [`Classifier`] and re-implement nothing of it.
 
 pub mod classifier;
+mod cpu_threads;
 pub mod labels;
 pub mod model_file;
 pub mod prediction;

@@ -2,6 +2,8 @@
 //! [`crate::kernels`] in between. Shapes or dtypes the kernels do not cover fall back to the
 //! composed ops.
 
+use std::borrow::Cow;
+
 use burn::backend::flex::{FlexTensor, Layout};
 use burn::backend::ops::{ActivationOps, FloatTensorOps};
 use burn::backend::{Bytes, DType, Flex, TensorMetadata};
@@ -13,8 +15,12 @@ use crate::kernels::dense::dense_conv3x3;
 use crate::kernels::depthwise::{Geometry, depthwise_conv3x3};
 use crate::kernels::gelu::gelu_in_place;
 use crate::kernels::matmul::Epilogue;
-use crate::kernels::pointwise::pointwise_conv;
+use crate::kernels::parallel;
+use crate::kernels::pointwise::{pointwise_conv, pointwise_conv_new};
 use crate::kernels::upsample::bilinear_upsample;
+
+/// Elements per task of a standalone GELU.
+const GELU_CHUNK: usize = 4096;
 
 /// `[B, C, H, W]` of a 4-D tensor.
 fn dims(x: &FlexTensor) -> [usize; 4] {
@@ -69,6 +75,33 @@ fn owned_channels_last(mut x: FlexTensor) -> FlexTensor {
     from_channels_last(values(&channels_last(&x)).to_vec(), shape)
 }
 
+/// Strides of a convolution weight `[O, I, KH, KW]` stored `[KH, KW, I, O]` (HWIO): each
+/// kernel tap is an `[in, out]` matrix, row-major.
+fn hwio_strides([o, i, _, kw]: [usize; 4]) -> Vec<isize> {
+    vec![1, o as isize, (kw * i * o) as isize, (i * o) as isize]
+}
+
+/// A convolution weight's values in HWIO order: its storage when it was packed at load
+/// ([`FusedOps::pack_conv_weight`]), a reordered copy otherwise.
+fn hwio(weight: &FlexTensor) -> Cow<'_, [f32]> {
+    let shape = dims(weight);
+    let [o, i, kh, kw] = shape;
+    let layout = weight.layout();
+    if layout.start_offset() == 0 && layout.strides() == hwio_strides(shape) && weight.bytes().len() == o * i * kh * kw * 4 {
+        return Cow::Borrowed(weight.storage::<f32>());
+    }
+    let row_major = row_major(weight);
+    let mut packed = vec![0f32; o * i * kh * kw];
+    for (out_channel, filter) in values(&row_major).chunks_exact(i * kh * kw).enumerate() {
+        for (in_channel, taps) in filter.chunks_exact(kh * kw).enumerate() {
+            for (tap, &w) in taps.iter().enumerate() {
+                packed[(tap * i + in_channel) * o + out_channel] = w;
+            }
+        }
+    }
+    Cow::Owned(packed)
+}
+
 fn all_f32(tensors: &[&FlexTensor]) -> bool {
     tensors.iter().all(|t| t.dtype() == DType::F32)
 }
@@ -101,31 +134,36 @@ fn run_conv(kernel: ConvKernel, x: FlexTensor, weight: &FlexTensor, bias: &FlexT
     let geometry = Geometry { batch, height, width, channels, stride };
     let (out_h, out_w) = geometry.output_size();
     let input = channels_last(&x);
-    let (weight, bias) = (row_major(weight), row_major(bias));
+    let bias = row_major(bias);
     let out = match kernel {
-        ConvKernel::Pointwise => {
-            // Starts as the bias: one pass instead of zeroing, then copying the bias.
-            let out = from_channels_last(values(&bias).repeat(batch * height * width), [batch, out_channels, height, width]);
-            return pointwise_into(&input, &weight, None, out, gelu);
-        }
-        ConvKernel::Depthwise => depthwise_conv3x3(values(&input), geometry, values(&weight), values(&bias), gelu),
-        ConvKernel::Dense => dense_conv3x3(values(&input), geometry, values(&weight), values(&bias), gelu),
+        ConvKernel::Pointwise => pointwise_conv_new(values(&input), channels, &hwio(weight), values(&bias), gelu),
+        ConvKernel::Depthwise => depthwise_conv3x3(values(&input), geometry, &hwio(weight), values(&bias), gelu),
+        ConvKernel::Dense => dense_conv3x3(values(&input), geometry, &hwio(weight), values(&bias), gelu),
     };
     from_channels_last(out, [batch, out_channels, out_h, out_w])
 }
 
-/// `out += conv1x1(input, weight) (+ bias)`, then GELU, in the storage of `out`, an owned
+/// `residual += conv1x1(input, weight) + bias` in the storage of `residual`, an owned
 /// channels-last map; `input` is `[B, H, W, C]` ([`channels_last`]).
-fn pointwise_into(input: &FlexTensor, weight: &FlexTensor, bias: Option<&FlexTensor>, mut out: FlexTensor, gelu: bool) -> FlexTensor {
+fn pointwise_add_into(input: &FlexTensor, weight: &FlexTensor, bias: &FlexTensor, mut residual: FlexTensor) -> FlexTensor {
     let channels = input.shape()[3];
-    let (weight, bias) = (row_major(weight), bias.map(row_major));
-    let epilogue = Epilogue { bias: bias.as_ref().map(values), accumulate: true, gelu };
-    let dst = out.try_storage_mut::<f32>().expect("owned storage");
-    pointwise_conv(values(input), channels, values(&weight), dst, epilogue);
-    out
+    let bias = row_major(bias);
+    let epilogue = Epilogue { bias: Some(values(&bias)), accumulate: true, gelu: false };
+    let dst = residual.try_storage_mut::<f32>().expect("owned storage");
+    pointwise_conv(values(input), channels, &hwio(weight), dst, epilogue);
+    residual
 }
 
 impl FusedOps for Flex {
+    fn pack_conv_weight(weight: FlexTensor) -> FlexTensor {
+        if weight.dtype() != DType::F32 || weight.shape().num_dims() != 4 {
+            return weight;
+        }
+        let shape = dims(&weight);
+        let packed = hwio(&weight).into_owned();
+        FlexTensor::new(Bytes::from_elems(packed), Layout::new(Shape::new(shape), hwio_strides(shape), 0), DType::F32)
+    }
+
     fn conv_bias_act(x: FlexTensor, weight: FlexTensor, bias: FlexTensor, stride: usize, groups: usize, gelu: bool) -> FlexTensor {
         match conv_kernel(&x, &weight, &bias, stride, groups) {
             Some(kernel) => run_conv(kernel, x, &weight, &bias, stride, gelu),
@@ -148,7 +186,7 @@ impl FusedOps for Flex {
         match kernel {
             Some(ConvKernel::Pointwise) if dims(&residual) == [batch, out_channels, height, width] => {
                 // The product accumulates straight into the residual's storage.
-                pointwise_into(&channels_last(&x), &weight, Some(&bias), owned_channels_last(residual), false)
+                pointwise_add_into(&channels_last(&x), &weight, &bias, owned_channels_last(residual))
             }
             Some(kernel) => {
                 let out = run_conv(kernel, x, &weight, &bias, stride, false);
@@ -185,7 +223,7 @@ impl FusedOps for Flex {
         // copied first only when shared; anything else is made contiguous.
         let dense = x.layout().start_offset() == 0 && x.bytes().len() == x.shape().num_elements() * 4;
         let mut out = if dense { x } else { x.to_contiguous() };
-        gelu_in_place(out.storage_mut::<f32>());
+        parallel::for_each_chunk(out.storage_mut::<f32>(), GELU_CHUNK, |_, chunk| gelu_in_place(chunk));
         out
     }
 
@@ -310,7 +348,7 @@ mod tests {
 
     #[test]
     fn conv_bias_act_matches_composed_ops() {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+        let pool = crate::kernels::parallel::ThreadPool::new(2).unwrap();
         // (batch, in, out, side, kernel, stride, groups)
         let cases = [
             (2, 13, 21, 7, 1, 1, 1),
@@ -328,16 +366,26 @@ mod tests {
             let bias = tensor(&format!("b{case}"), &[cout]);
             let out_side = (side - 1) / stride + 1;
             let residual = tensor(&format!("r{case}"), &[batch, cout, out_side, out_side]);
-            for (layout, input) in [("nchw", x.clone()), ("nhwc", as_channels_last(&x))] {
+            let packed = Flex::pack_conv_weight(weight.clone());
+            let inputs = [
+                ("nchw", x.clone(), weight.clone()),
+                ("nhwc", as_channels_last(&x), weight.clone()),
+                ("nhwc packed", as_channels_last(&x), packed.clone()),
+            ];
+            // The composed ops read the packed weight too (the fallback for shapes no kernel takes).
+            let packed_plain = composed::conv_bias_act::<Flex>(x.clone(), packed.clone(), bias.clone(), stride, groups, false);
+            let plain = composed::conv_bias_act::<Flex>(x.clone(), weight.clone(), bias.clone(), stride, groups, false);
+            assert_close(packed_plain, plain, &format!("case {case} composed ops on a packed weight"));
+            for (layout, input, kernel_weight) in inputs {
                 for gelu in [false, true] {
                     let want = composed::conv_bias_act::<Flex>(x.clone(), weight.clone(), bias.clone(), stride, groups, gelu);
-                    let got = pool.install(|| Flex::conv_bias_act(input.clone(), weight.clone(), bias.clone(), stride, groups, gelu));
+                    let got = crate::kernels::parallel::install(&pool, || Flex::conv_bias_act(input.clone(), kernel_weight.clone(), bias.clone(), stride, groups, gelu));
                     assert_close(got, want, &format!("case {case} {layout} gelu {gelu}"));
                 }
                 let plain = composed::conv_bias_act::<Flex>(x.clone(), weight.clone(), bias.clone(), stride, groups, false);
                 let want = Flex::float_add(residual.clone(), plain);
                 for (residual_layout, r) in [("nchw", residual.clone()), ("nhwc", as_channels_last(&residual))] {
-                    let got = pool.install(|| Flex::conv_bias_add(input.clone(), weight.clone(), bias.clone(), r, stride, groups));
+                    let got = crate::kernels::parallel::install(&pool, || Flex::conv_bias_add(input.clone(), kernel_weight.clone(), bias.clone(), r, stride, groups));
                     assert_close(got, want.clone(), &format!("case {case} {layout} + {residual_layout} residual"));
                 }
             }

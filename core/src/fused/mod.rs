@@ -22,6 +22,14 @@ use burn::tensor::Tensor;
 /// Fused operations of EfficientFormerV2's blocks.
 #[backend_extension(Flex: cfg(feature = "cpu"), NdArray: cfg(feature = "reference"), Cube: cfg(feature = "gpu"))]
 pub trait FusedOps: Backend {
+    /// A convolution weight `[out, in / groups, k, k]` laid out for this backend's kernels,
+    /// once at load time: the same logical tensor, possibly with other strides (burn-flex
+    /// stores it `[k, k, in, out]`, so that the kernels' matrix products read it without
+    /// repacking it on every call).
+    fn pack_conv_weight(weight: FloatTensor<Self>) -> FloatTensor<Self> {
+        weight
+    }
+
     /// `act(conv2d(x, weight, bias))` with padding `k / 2`: a timm `ConvNorm` / `ConvNormAct`
     /// (BatchNorm folded), optionally followed by GELU. It replaces the convolutions of
     /// `Stem4`, `Downsample`, `ConvMlpWithNorm.fc1/mid`, and `q`, `k`, `v`, `v_local`,
@@ -112,6 +120,11 @@ impl FusedOps for burn::backend::NdArray {}
 
 #[cfg(feature = "gpu")]
 impl FusedOps for burn::backend::Cube {}
+
+/// [`FusedOps::pack_conv_weight`] on a tensor.
+pub fn pack_conv_weight(weight: Tensor<4>) -> Tensor<4> {
+    Tensor::from_dispatch(<Dispatch as FusedOps>::pack_conv_weight(weight.into_dispatch()))
+}
 
 /// [`FusedOps::conv_bias_act`] on tensors.
 pub fn conv_bias_act(x: Tensor<4>, weight: &Tensor<4>, bias: &Tensor<1>, [stride, groups]: [usize; 2], gelu: bool) -> Tensor<4> {

@@ -3,10 +3,8 @@
 //! of `Attention2dDownsample` (scores, position biases, softmax, value product, plus its local
 //! value), on channels-last token matrices. Heads run in parallel for the products.
 
-use rayon::prelude::*;
-
 use super::matmul::{Epilogue, Matrix, matmul};
-use super::simd;
+use super::{parallel, simd};
 use super::softmax::softmax_rows;
 
 /// Sizes of one attention call.
@@ -54,54 +52,55 @@ pub fn attention(q: &[f32], k: &[f32], v: &[f32], local: &[f32], shape: Attentio
         let q = &q[image * queries * qk_width..][..queries * qk_width];
         let k = &k[image * keys * qk_width..][..keys * qk_width];
         let v = &v[image * keys * v_width..][..keys * v_width];
-        scores.par_chunks_mut(plane).enumerate().for_each(|(h, s)| {
+        parallel::for_each_chunk(&mut scores, plane, |h, s| {
             let q_h = Matrix { data: &q[h * key_dim..], rows: queries, cols: key_dim, row_stride: qk_width, col_stride: 1 };
             let k_t = Matrix { data: &k[h * key_dim..], rows: key_dim, cols: keys, row_stride: 1, col_stride: qk_width };
             matmul(s, keys, q_h, k_t, Epilogue::default());
         });
         let probabilities = match mixing {
             ScoreMixing::Bias(bias) => {
-                scores.iter_mut().zip(bias).for_each(|(s, b)| *s += b);
-                softmax_rows(&mut scores, keys);
+                parallel::for_each_chunk(&mut scores, plane, |h, s| {
+                    s.iter_mut().zip(&bias[h * plane..][..plane]).for_each(|(s, b)| *s += b);
+                    softmax_rows(s, keys);
+                });
                 &scores
             }
             ScoreMixing::TalkingHeads { th1, bias, th2, th2_bias } => {
-                mix_heads(&scores, th1, Some(bias), None, &mut mixed, plane);
-                softmax_rows(&mut mixed, keys);
-                mix_heads(&mixed, th2, None, Some(th2_bias), &mut scores, plane);
+                parallel::for_each_chunk(&mut mixed, plane, |o, out| {
+                    mix_heads(&scores, &th1[o * heads..][..heads], out, Some(&bias[o * plane..][..plane]), 0.0);
+                    softmax_rows(out, keys);
+                });
+                parallel::for_each_chunk(&mut scores, plane, |o, out| mix_heads(&mixed, &th2[o * heads..][..heads], out, None, th2_bias[o]));
                 &scores
             }
         };
-        per_head.par_chunks_mut(queries * value_dim).enumerate().for_each(|(h, o)| {
+        parallel::for_each_chunk(&mut per_head, queries * value_dim, |h, o| {
             let a = Matrix::row_major(&probabilities[h * plane..][..plane], queries, keys);
             let v_h = Matrix { data: &v[h * value_dim..], rows: keys, cols: value_dim, row_stride: v_width, col_stride: 1 };
             matmul(o, value_dim, a, v_h, Epilogue::default());
         });
         let out = &mut out[image * queries * v_width..][..queries * v_width];
-        for (n, row) in out.chunks_exact_mut(v_width).enumerate() {
+        parallel::for_each_chunk(out, v_width, |n, row| {
             for (h, segment) in row.chunks_exact_mut(value_dim).enumerate() {
                 let head_row = &per_head[(h * queries + n) * value_dim..][..value_dim];
                 segment.iter_mut().zip(head_row).for_each(|(o, p)| *o += p);
             }
-        }
+        });
     }
     out
 }
 
-/// `dst[o] = Σ_h w[o, h] · src[h] (+ plane_bias[o]) (+ head_bias[o])` over planes of `plane`
-/// values: a 1x1 convolution across heads (timm's `talking_head1`/`talking_head2`).
-fn mix_heads(src: &[f32], w: &[f32], plane_bias: Option<&[f32]>, head_bias: Option<&[f32]>, dst: &mut [f32], plane: usize) {
-    let heads = src.len() / plane;
+/// One output head of a 1x1 convolution across heads (timm's `talking_head1`/`talking_head2`):
+/// `out = Σ_h weights[h] · src[h] + (plane_bias or head_bias)` over planes of `out.len()` values.
+fn mix_heads(src: &[f32], weights: &[f32], out: &mut [f32], plane_bias: Option<&[f32]>, head_bias: f32) {
+    let plane = out.len();
     simd::dispatch(#[inline(always)] || {
-        for (o, out) in dst.chunks_exact_mut(plane).enumerate() {
-            match plane_bias {
-                Some(bias) => out.copy_from_slice(&bias[o * plane..][..plane]),
-                None => out.fill(head_bias.map_or(0.0, |b| b[o])),
-            }
-            for h in 0..heads {
-                let weight = w[o * heads + h];
-                out.iter_mut().zip(&src[h * plane..][..plane]).for_each(|(d, s)| *d += weight * s);
-            }
+        match plane_bias {
+            Some(bias) => out.copy_from_slice(bias),
+            None => out.fill(head_bias),
+        }
+        for (h, &weight) in weights.iter().enumerate() {
+            out.iter_mut().zip(&src[h * plane..][..plane]).for_each(|(d, s)| *d += weight * s);
         }
     });
 }

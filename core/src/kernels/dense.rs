@@ -1,17 +1,18 @@
 //! Dense 3x3 convolution (padding 1) on channels-last maps as patch gathering plus one matrix
 //! product per block of output rows: timm's `Stem4` convolutions and `Downsample.conv`
-//! (stride 2). The gather copies whole channel vectors (`(ky, kx, c)` patch order), and the
-//! weight is reordered to match once per call (at most 0.7 M values, for L's last stage).
+//! (stride 2). The gather copies whole channel vectors (`(ky, kx, c)` patch order), the order
+//! of the weight's rows as it is packed at load time (HWIO).
 
-use rayon::prelude::*;
+use std::mem::MaybeUninit;
 
 use super::depthwise::Geometry;
-use super::matmul::{Epilogue, Matrix, matmul};
+use super::matmul::{Epilogue, Matrix, matmul_uninit};
+use super::parallel;
 
 /// Output pixels per gathered block (a block's patches stay in L2 for every variant).
 const PIXELS_PER_BLOCK: usize = 256;
 
-/// `x: [batch, height, width, in]`, `weight: [out, in, 3, 3]` (PyTorch's layout), `bias: [out]`;
+/// `x: [batch, height, width, in]`, `weight: [3, 3, in, out]` (HWIO), `bias: [out]`;
 /// returns `[batch, out_h, out_w, out]`, GELU applied when `gelu` is set.
 pub fn dense_conv3x3(x: &[f32], g: Geometry, weight: &[f32], bias: &[f32], gelu: bool) -> Vec<f32> {
     let cin = g.channels;
@@ -19,20 +20,11 @@ pub fn dense_conv3x3(x: &[f32], g: Geometry, weight: &[f32], bias: &[f32], gelu:
     let cout = weight.len() / patch;
     assert_eq!(x.len(), g.batch * g.height * g.width * cin, "dense conv: input size");
     assert!(weight.len() == cout * patch && bias.len() == cout, "dense conv: weight size");
-    let mut reordered = vec![0f32; weight.len()];
-    for (dst, src) in reordered.chunks_exact_mut(patch).zip(weight.chunks_exact(patch)) {
-        for (i, taps) in src.chunks_exact(9).enumerate() {
-            for (t, &w) in taps.iter().enumerate() {
-                dst[t * cin + i] = w;
-            }
-        }
-    }
-    let weight = Matrix::transposed(&reordered, patch, cout);
+    let weight = Matrix::row_major(weight, patch, cout);
     let (out_h, out_w) = g.output_size();
     let pixels_per_image = out_h * out_w;
-    let mut out = vec![0f32; g.batch * pixels_per_image * cout];
     let epilogue = Epilogue { bias: Some(bias), accumulate: false, gelu };
-    out.par_chunks_mut(PIXELS_PER_BLOCK * cout).enumerate().for_each(|(block, out_block)| {
+    let write_block = |block: usize, out_block: &mut [MaybeUninit<f32>]| {
         let first = block * PIXELS_PER_BLOCK;
         let pixels = out_block.len() / cout;
         let mut patches = vec![0f32; pixels * patch];
@@ -48,9 +40,10 @@ pub fn dense_conv3x3(x: &[f32], g: Geometry, weight: &[f32], bias: &[f32], gelu:
                 }
             }
         }
-        matmul(out_block, cout, Matrix::row_major(&patches, pixels, patch), weight, epilogue);
-    });
-    out
+        matmul_uninit(out_block, cout, Matrix::row_major(&patches, pixels, patch), weight, epilogue);
+    };
+    // SAFETY: each block's product writes all of its rows.
+    unsafe { parallel::vec_by_chunks(g.batch * pixels_per_image * cout, PIXELS_PER_BLOCK * cout, write_block) }
 }
 
 /// A channel vector copy; short ones (the stem's 3 input channels) as a plain loop rather than

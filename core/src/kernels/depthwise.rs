@@ -1,12 +1,12 @@
 //! Depthwise 3x3 convolution (padding 1, stride 1 or 2) on channels-last maps, with the folded
 //! bias and an optional GELU: timm's `ConvMlpWithNorm.mid` (stride 1), `Attention2d.v_local`
 //! (stride 1), `Attention2d.stride_conv` and `Attention2dDownsample`'s `q.local` and `v_local`
-//! (stride 2). Vectorised along channels, split over the rayon pool by output rows.
-
-use rayon::prelude::*;
+//! (stride 2). Vectorised along channels, split over the kernels' thread pool by output rows.
 
 use super::gelu::gelu;
-use super::simd;
+use std::mem::MaybeUninit;
+
+use super::{parallel, simd};
 
 /// Spatial geometry of one depthwise convolution.
 #[derive(Debug, Clone, Copy)]
@@ -30,34 +30,25 @@ impl Geometry {
     }
 }
 
-/// `x: [batch, height, width, channels]`, `weight: [channels, 1, 3, 3]` (PyTorch's layout),
-/// `bias: [channels]`; returns `[batch, out_h, out_w, channels]`.
-pub fn depthwise_conv3x3(x: &[f32], g: Geometry, weight: &[f32], bias: &[f32], gelu_out: bool) -> Vec<f32> {
+/// `x: [batch, height, width, channels]`, `taps: [3, 3, channels]` (PyTorch's `[channels, 1,
+/// 3, 3]` stored HWIO, so that each tap is one contiguous vector of channels), `bias:
+/// [channels]`; returns `[batch, out_h, out_w, channels]`.
+pub fn depthwise_conv3x3(x: &[f32], g: Geometry, taps: &[f32], bias: &[f32], gelu_out: bool) -> Vec<f32> {
     let c = g.channels;
     assert_eq!(x.len(), g.batch * g.height * g.width * c, "depthwise: input size");
-    assert!(weight.len() == 9 * c && bias.len() == c, "depthwise: weight size");
-    // Taps channel-minor, so that each tap is one contiguous vector of channels.
-    let mut taps = vec![0f32; 9 * c];
-    for (ch, channel_taps) in weight.chunks_exact(9).enumerate() {
-        for (t, &w) in channel_taps.iter().enumerate() {
-            taps[t * c + ch] = w;
-        }
-    }
+    assert!(taps.len() == 9 * c && bias.len() == c, "depthwise: weight size");
     let (out_h, out_w) = g.output_size();
-    let mut out = vec![0f32; g.batch * out_h * out_w * c];
-    if out.is_empty() {
-        return out;
-    }
-    out.par_chunks_mut(out_w * c).enumerate().for_each(|(row_index, out_row)| {
+    let write_row = |row_index: usize, out_row: &mut [MaybeUninit<f32>]| {
         let (image, oy) = (row_index / out_h, row_index % out_h);
         let plane = &x[image * g.height * g.width * c..][..g.height * g.width * c];
-        simd::dispatch(#[inline(always)] || output_row(plane, g, oy, &taps, bias, out_row, gelu_out));
-    });
-    out
+        simd::dispatch(#[inline(always)] || output_row(plane, g, oy, taps, bias, out_row, gelu_out));
+    };
+    // SAFETY: `output_row` writes every channel of every pixel of its row.
+    unsafe { parallel::vec_by_chunks(g.batch * out_h * out_w * c, out_w * c, write_row) }
 }
 
 #[inline(always)]
-fn output_row(plane: &[f32], g: Geometry, oy: usize, taps: &[f32], bias: &[f32], out_row: &mut [f32], gelu_out: bool) {
+fn output_row(plane: &[f32], g: Geometry, oy: usize, taps: &[f32], bias: &[f32], out_row: &mut [MaybeUninit<f32>], gelu_out: bool) {
     let c = g.channels;
     for (ox, out) in out_row.chunks_exact_mut(c).enumerate() {
         // Offsets of the (up to) nine input pixels under the kernel; `None` in the padding.
@@ -93,7 +84,7 @@ fn channel_block<const N: usize>(
     bias: &[f32],
     channels: usize,
     start: usize,
-    out: &mut [f32],
+    out: &mut [MaybeUninit<f32>],
     gelu_out: bool,
 ) {
     let mut acc = [0f32; N];
@@ -109,5 +100,5 @@ fn channel_block<const N: usize>(
     if gelu_out {
         acc.iter_mut().for_each(|v| *v = gelu(*v));
     }
-    out.copy_from_slice(&acc);
+    out.iter_mut().zip(acc).for_each(|(o, v)| _ = o.write(v));
 }

@@ -1,12 +1,14 @@
 //! Matrix products through the `gemm` crate (the one burn-flex uses), with the bias, the
 //! residual and GELU applied to each output block while it is still in cache, and the work
-//! split over the calling rayon pool by rows or, when rows are few (the 7x7 stages), by
-//! columns, so that each core streams only its share of the weights.
+//! split over the kernels' thread pool ([`parallel`]) by rows or, when rows are few (the 7x7
+//! stages), by columns, so that each core streams only its share of the weights.
+
+use std::mem::MaybeUninit;
 
 use gemm::{Parallelism, gemm};
-use rayon::prelude::*;
 
 use super::gelu::gelu_in_place;
+use super::parallel;
 
 /// A read-only matrix view: element `(r, c)` is `data[r * row_stride + c * col_stride]`.
 #[derive(Debug, Clone, Copy)]
@@ -27,12 +29,6 @@ impl<'a> Matrix<'a> {
     /// A row-major `rows × cols` matrix.
     pub fn row_major(data: &'a [f32], rows: usize, cols: usize) -> Matrix<'a> {
         Matrix { data, rows, cols, row_stride: cols, col_stride: 1 }
-    }
-
-    /// The transpose of a row-major `cols × rows` matrix (a `[out, in]` weight read as
-    /// `[in, out]`), without moving it.
-    pub fn transposed(data: &'a [f32], rows: usize, cols: usize) -> Matrix<'a> {
-        Matrix { data, rows, cols, row_stride: 1, col_stride: rows }
     }
 
     fn rows_from(self, start: usize, count: usize) -> Matrix<'a> {
@@ -73,28 +69,44 @@ pub fn matmul(dst: &mut [f32], dst_row_stride: usize, a: Matrix, b: Matrix, epil
     unsafe { matmul_raw(dst.as_mut_ptr(), dst_row_stride, a, b, epilogue) }
 }
 
+/// [`matmul`] into rows that need not be initialised (no `accumulate`): every element of the
+/// `a.rows` row segments is written.
+pub fn matmul_uninit(dst: &mut [MaybeUninit<f32>], dst_row_stride: usize, a: Matrix, b: Matrix, epilogue: Epilogue) {
+    let (m, n) = (a.rows, b.cols);
+    assert!(!epilogue.accumulate, "matmul_uninit: nothing to accumulate into");
+    assert!(m == 0 || n == 0 || (m - 1) * dst_row_stride + n <= dst.len(), "matmul: destination too small");
+    // SAFETY: as in `matmul`; without `accumulate` the rows are written before they are read.
+    unsafe { matmul_raw(dst.as_mut_ptr().cast(), dst_row_stride, a, b, epilogue) }
+}
+
 /// [`matmul`] on a raw destination.
 ///
 /// # Safety
 /// Row segments `dst[i * dst_row_stride..][..b.cols]` for `i < a.rows` must be valid for writes
-/// and written by no one else during the call.
+/// and written by no one else during the call; with `epilogue.accumulate` they must hold
+/// initialised values, without it they may be uninitialised (they are written before read).
 unsafe fn matmul_raw(dst: *mut f32, dst_row_stride: usize, a: Matrix, b: Matrix, epilogue: Epilogue) {
     let (m, n, k) = (a.rows, b.cols, a.cols);
     assert!(a.in_bounds() && b.in_bounds() && a.cols == b.rows, "matmul: operands out of bounds");
+    assert!(epilogue.bias.is_none_or(|bias| bias.len() >= n), "matmul: bias too short");
     if m == 0 || n == 0 {
         return;
     }
-    // SAFETY: the caller guarantees each row segment is valid and exclusively ours.
-    let row = |i: usize| unsafe { std::slice::from_raw_parts_mut(dst.add(i * dst_row_stride), n) };
     for i in 0..m {
-        let row = row(i);
-        match (epilogue.bias, epilogue.accumulate) {
-            (Some(bias), true) => row.iter_mut().zip(&bias[..n]).for_each(|(d, b)| *d += b),
-            (Some(bias), false) => row.copy_from_slice(&bias[..n]),
-            (None, true) => {}
-            (None, false) => row.fill(0.0),
+        // SAFETY: the caller guarantees each row segment is valid and exclusively ours, and
+        // initialised where it is read (`accumulate`).
+        unsafe {
+            let row = dst.add(i * dst_row_stride);
+            match (epilogue.bias, epilogue.accumulate) {
+                (Some(bias), true) => std::slice::from_raw_parts_mut(row, n).iter_mut().zip(bias).for_each(|(d, b)| *d += b),
+                (Some(bias), false) => std::ptr::copy_nonoverlapping(bias.as_ptr(), row, n),
+                (None, true) => {}
+                (None, false) => std::ptr::write_bytes(row, 0, n),
+            }
         }
     }
+    // SAFETY: as above; every row is initialised from here on.
+    let row = |i: usize| unsafe { std::slice::from_raw_parts_mut(dst.add(i * dst_row_stride), n) };
     if k > 0 {
         // SAFETY: `in_bounds` keeps every operand index inside its slice; the destination
         // rows are the caller's.
@@ -133,24 +145,51 @@ const MIN_ROWS_PER_TASK: usize = 48;
 /// Column blocks stay multiples of this (a few SIMD registers wide).
 const COLUMN_ALIGN: usize = 16;
 
-/// [`matmul`] into a contiguous row-major `dst[a.rows, b.cols]`, split over the rayon pool.
+/// [`matmul`] into a contiguous row-major `dst[a.rows, b.cols]`, split over the installed
+/// thread pool.
 pub fn par_matmul(dst: &mut [f32], a: Matrix, b: Matrix, epilogue: Epilogue) {
+    assert_eq!(dst.len(), a.rows * b.cols, "par_matmul: destination size");
+    // SAFETY: `dst` is `a.rows × b.cols`, initialised, and borrowed whole by this call.
+    unsafe { par_matmul_raw(dst.as_mut_ptr(), a, b, epilogue) }
+}
+
+/// [`par_matmul`] into a new `[a.rows, b.cols]` matrix, which each task writes (bias first) as
+/// it computes its block: no pass that zeroes it beforehand.
+pub fn par_matmul_new(a: Matrix, b: Matrix, epilogue: Epilogue) -> Vec<f32> {
+    assert!(!epilogue.accumulate, "par_matmul_new: nothing to accumulate into");
+    let len = a.rows * b.cols;
+    let mut dst = Vec::with_capacity(len);
+    // SAFETY: the spare capacity holds `len` values; without `accumulate` every element is
+    // written before it is read, and all are written when the call returns.
+    unsafe {
+        par_matmul_raw(dst.as_mut_ptr(), a, b, epilogue);
+        dst.set_len(len);
+    }
+    dst
+}
+
+/// # Safety
+/// `dst` must be valid for writes of `a.rows × b.cols` values, used by no one else during the
+/// call, and initialised if `epilogue.accumulate`.
+unsafe fn par_matmul_raw(dst: *mut f32, a: Matrix, b: Matrix, epilogue: Epilogue) {
     let (m, n) = (a.rows, b.cols);
-    assert_eq!(dst.len(), m * n, "par_matmul: destination size");
-    let tasks = rayon::current_num_threads();
+    let tasks = parallel::current_threads();
+    let dst = SharedDst(dst);
     if tasks == 1 || m * n * a.cols < 32 * 1024 {
-        return matmul(dst, n, a, b, epilogue);
+        // SAFETY: the caller's destination, whole.
+        return unsafe { matmul_raw(dst.at(0), n, a, b, epilogue) };
     }
     if m >= tasks * MIN_ROWS_PER_TASK || n < 2 * COLUMN_ALIGN {
         let rows_per_task = m.div_ceil(tasks);
-        dst.par_chunks_mut(rows_per_task * n).enumerate().for_each(|(task, block)| {
-            let rows = block.len() / n;
-            matmul(block, n, a.rows_from(task * rows_per_task, rows), b, epilogue);
+        parallel::for_each_task(m.div_ceil(rows_per_task), |task| {
+            let first = task * rows_per_task;
+            let rows = rows_per_task.min(m - first);
+            // SAFETY: this task alone writes rows `first..first + rows`.
+            unsafe { matmul_raw(dst.at(first * n), n, a.rows_from(first, rows), b, epilogue) }
         });
     } else {
         let cols_per_task = n.div_ceil(tasks).div_ceil(COLUMN_ALIGN) * COLUMN_ALIGN;
-        let dst = SharedDst(dst.as_mut_ptr());
-        (0..n.div_ceil(cols_per_task)).into_par_iter().for_each(|task| {
+        parallel::for_each_task(n.div_ceil(cols_per_task), |task| {
             let start = task * cols_per_task;
             let cols = cols_per_task.min(n - start);
             let bias = epilogue.bias.map(|bias| &bias[start..start + cols]);
@@ -165,7 +204,7 @@ pub fn par_matmul(dst: &mut [f32], a: Matrix, b: Matrix, epilogue: Epilogue) {
 #[derive(Clone, Copy)]
 struct SharedDst(*mut f32);
 
-// SAFETY: tasks write disjoint column ranges through it (see `par_matmul`).
+// SAFETY: tasks write disjoint rows or column ranges through it (see `par_matmul_raw`).
 unsafe impl Send for SharedDst {}
 unsafe impl Sync for SharedDst {}
 
@@ -194,7 +233,7 @@ mod tests {
     /// Row and column splits, shapes that are not multiples of any block, bias and residual.
     #[test]
     fn par_matmul_matches_reference_on_awkward_shapes() {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(3).build().unwrap();
+        let pool = parallel::ThreadPool::new(3).unwrap();
         for &(m, k, n) in &[(1, 1, 1), (7, 5, 3), (49, 96, 1024), (50, 33, 70), (300, 17, 45), (2, 300, 200)] {
             let a = values(m * k, 1);
             let b = values(k * n, 2);
@@ -207,7 +246,7 @@ mod tests {
                 .collect();
             let mut dst = residual.clone();
             let epilogue = Epilogue { bias: Some(&bias), accumulate: true, gelu: false };
-            pool.install(|| par_matmul(&mut dst, Matrix::row_major(&a, m, k), Matrix::row_major(&b, k, n), epilogue));
+            parallel::install(&pool, || par_matmul(&mut dst, Matrix::row_major(&a, m, k), Matrix::row_major(&b, k, n), epilogue));
             for (got, want) in dst.iter().zip(&expected) {
                 assert!((got - want).abs() < 1e-4, "({m},{k},{n}): {got} vs {want}");
             }

@@ -7,13 +7,15 @@
 //! chosen at run time); the element-wise kernels are written as plain loops and compiled once
 //! per instruction set through `pulp`'s run-time dispatch ([`simd::dispatch`]), so the same
 //! code runs with NEON on a phone and AVX2 or AVX-512 on a desktop. Work is split over the
-//! calling rayon pool (the classifier's `cpu_threads`) by output rows.
+//! kernels' own thread pool ([`parallel`], the classifier's `cpu_threads`), whose workers spin
+//! between the forward pass's many short loops instead of parking.
 
 pub mod attention;
 pub mod dense;
 pub mod depthwise;
 pub mod gelu;
 pub mod matmul;
+pub mod parallel;
 pub mod pointwise;
 pub mod simd;
 pub mod softmax;

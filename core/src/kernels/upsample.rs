@@ -2,9 +2,7 @@
 //! `nn.Upsample(scale_factor=2, mode='bilinear', align_corners=False)` (stage 2). Each output
 //! pixel blends the few input pixels its row and column weights name, along contiguous channels.
 
-use rayon::prelude::*;
-
-use super::simd;
+use super::{parallel, simd};
 
 /// The nonzero `(source, weight)` pairs of each output index of a `[from, to]` transposed
 /// interpolation matrix.
@@ -23,7 +21,7 @@ pub fn bilinear_upsample(x: &[f32], batch: usize, side: usize, channels: usize, 
     if out.is_empty() {
         return out;
     }
-    out.par_chunks_mut(out_side * channels).enumerate().for_each(|(row, out_row)| {
+    parallel::for_each_chunk(&mut out, out_side * channels, |row, out_row| {
         let (image, oy) = (row / out_side, row % out_side);
         let plane = &x[image * side * side * channels..][..side * side * channels];
         simd::dispatch(

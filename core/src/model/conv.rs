@@ -88,10 +88,10 @@ impl HostConv {
         Tensor::from_data(TensorData::new(self.bias.clone(), [self.bias.len()]), device)
     }
 
-    /// Places the convolution on `device`.
+    /// Places the convolution on `device`, its weight laid out for the backend's kernels.
     pub fn to_device(&self, device: &Device) -> Conv {
         Conv {
-            weight: self.weight_on(device),
+            weight: fused::pack_conv_weight(self.weight_on(device)),
             bias: self.bias_on(device),
             stride_groups: [self.stride, self.groups],
         }
