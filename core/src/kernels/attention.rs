@@ -100,7 +100,7 @@ fn mix_heads(src: &[f32], weights: &[f32], out: &mut [f32], plane_bias: Option<&
             None => out.fill(head_bias),
         }
         for (h, &weight) in weights.iter().enumerate() {
-            out.iter_mut().zip(&src[h * plane..][..plane]).for_each(|(d, s)| *d += weight * s);
+            out.iter_mut().zip(&src[h * plane..][..plane]).for_each(|(d, s)| *d = weight.mul_add(*s, *d));
         }
     });
 }

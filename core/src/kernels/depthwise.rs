@@ -94,7 +94,7 @@ fn channel_block<const N: usize>(
         let input = &plane[offset + start..][..N];
         let weight = &taps[t * channels + start..][..N];
         for i in 0..N {
-            acc[i] += input[i] * weight[i];
+            acc[i] = input[i].mul_add(weight[i], acc[i]);
         }
     }
     if gelu_out {

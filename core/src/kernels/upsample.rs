@@ -32,7 +32,7 @@ pub fn bilinear_upsample(x: &[f32], batch: usize, side: usize, channels: usize, 
                         for &(ix, wx) in &taps[ox] {
                             let w = wy * wx;
                             let input = &plane[(iy * side + ix) * channels..][..channels];
-                            out.iter_mut().zip(input).for_each(|(o, v)| *o += w * v);
+                            out.iter_mut().zip(input).for_each(|(o, v)| *o = w.mul_add(*v, *o));
                         }
                     }
                 }
