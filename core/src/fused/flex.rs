@@ -17,6 +17,7 @@ use crate::kernels::gelu::gelu_in_place;
 use crate::kernels::matmul::Epilogue;
 use crate::kernels::parallel;
 use crate::kernels::pointwise::{pointwise_conv, pointwise_conv_new};
+use crate::kernels::transpose::nchw_to_nhwc;
 use crate::kernels::upsample::bilinear_upsample;
 
 /// Elements per task of a standalone GELU.
@@ -37,14 +38,7 @@ fn channels_last(x: &FlexTensor) -> FlexTensor {
     }
     let Some(planes) = x.as_slice::<f32>() else { return view.to_contiguous() };
     let [b, c, h, w] = dims(x);
-    let mut out = vec![0f32; planes.len()];
-    for (image_out, image_in) in out.chunks_exact_mut(h * w * c).zip(planes.chunks_exact(h * w * c)) {
-        for (channel, plane) in image_in.chunks_exact(h * w).enumerate() {
-            for (pixel, &v) in plane.iter().enumerate() {
-                image_out[pixel * c + channel] = v;
-            }
-        }
-    }
+    let out = nchw_to_nhwc(planes, [b, c, h, w]);
     FlexTensor::new(Bytes::from_elems(out), Layout::contiguous(Shape::new([b, h, w, c])), DType::F32)
 }
 

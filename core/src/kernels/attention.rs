@@ -3,6 +3,8 @@
 //! of `Attention2dDownsample` (scores, position biases, softmax, value product, plus its local
 //! value), on channels-last token matrices. Heads run in parallel for the products.
 
+use std::mem::MaybeUninit;
+
 use super::matmul::{Epilogue, Matrix, matmul};
 use super::{parallel, simd};
 use super::softmax::softmax_rows;
@@ -44,10 +46,10 @@ pub fn attention(q: &[f32], k: &[f32], v: &[f32], local: &[f32], shape: Attentio
     assert!(q.len() == batch * queries * qk_width && k.len() == batch * keys * qk_width, "attention: q/k size");
     assert!(v.len() == batch * keys * v_width && local.len() == batch * queries * v_width, "attention: v size");
     let plane = queries * keys;
-    let mut out = local.to_vec();
+    let head_outputs = heads * queries * value_dim;
     let mut scores = vec![0f32; heads * plane];
     let mut mixed = vec![0f32; heads * plane];
-    let mut per_head = vec![0f32; heads * queries * value_dim];
+    let mut per_head = vec![0f32; batch * head_outputs];
     for image in 0..batch {
         let q = &q[image * queries * qk_width..][..queries * qk_width];
         let k = &k[image * keys * qk_width..][..keys * qk_width];
@@ -74,20 +76,24 @@ pub fn attention(q: &[f32], k: &[f32], v: &[f32], local: &[f32], shape: Attentio
                 &scores
             }
         };
-        parallel::for_each_chunk(&mut per_head, queries * value_dim, |h, o| {
+        let per_head = &mut per_head[image * head_outputs..][..head_outputs];
+        parallel::for_each_chunk(per_head, queries * value_dim, |h, o| {
             let a = Matrix::row_major(&probabilities[h * plane..][..plane], queries, keys);
             let v_h = Matrix { data: &v[h * value_dim..], rows: keys, cols: value_dim, row_stride: v_width, col_stride: 1 };
             matmul(o, value_dim, a, v_h, Epilogue::default());
         });
-        let out = &mut out[image * queries * v_width..][..queries * v_width];
-        parallel::for_each_chunk(out, v_width, |n, row| {
-            for (h, segment) in row.chunks_exact_mut(value_dim).enumerate() {
-                let head_row = &per_head[(h * queries + n) * value_dim..][..value_dim];
-                segment.iter_mut().zip(head_row).for_each(|(o, p)| *o += p);
-            }
-        });
     }
-    out
+    // Token rows `local + [head 0 | head 1 | …]`, written once.
+    let write_row = |row: usize, out: &mut [MaybeUninit<f32>]| {
+        let (image, n) = (row / queries, row % queries);
+        let local = &local[row * v_width..][..v_width];
+        for (h, (segment, local)) in out.chunks_exact_mut(value_dim).zip(local.chunks_exact(value_dim)).enumerate() {
+            let head_row = &per_head[image * head_outputs + (h * queries + n) * value_dim..][..value_dim];
+            segment.iter_mut().zip(local).zip(head_row).for_each(|((o, l), p)| _ = o.write(l + p));
+        }
+    };
+    // SAFETY: `write_row` writes every head segment of its row, and the segments tile it.
+    unsafe { parallel::vec_by_chunks(batch * queries * v_width, v_width.max(1), write_row) }
 }
 
 /// One output head of a 1x1 convolution across heads (timm's `talking_head1`/`talking_head2`):

@@ -9,7 +9,8 @@ use super::depthwise::Geometry;
 use super::matmul::{Epilogue, Matrix, matmul_uninit};
 use super::parallel;
 
-/// Output pixels per gathered block (a block's patches stay in L2 for every variant).
+/// Output pixels per gathered block at most (a block's patches stay in L2 for every variant);
+/// smaller maps (the 14x14 and 7x7 downsamplings) are cut so that every thread gets a block.
 const PIXELS_PER_BLOCK: usize = 256;
 
 /// `x: [batch, height, width, in]`, `weight: [3, 3, in, out]` (HWIO), `bias: [out]`;
@@ -23,9 +24,11 @@ pub fn dense_conv3x3(x: &[f32], g: Geometry, weight: &[f32], bias: &[f32], gelu:
     let weight = Matrix::row_major(weight, patch, cout);
     let (out_h, out_w) = g.output_size();
     let pixels_per_image = out_h * out_w;
+    let total_pixels = g.batch * pixels_per_image;
+    let block_pixels = PIXELS_PER_BLOCK.min(total_pixels.div_ceil(parallel::current_threads())).max(1);
     let epilogue = Epilogue { bias: Some(bias), accumulate: false, gelu };
     let write_block = |block: usize, out_block: &mut [MaybeUninit<f32>]| {
-        let first = block * PIXELS_PER_BLOCK;
+        let first = block * block_pixels;
         let pixels = out_block.len() / cout;
         let mut patches = vec![0f32; pixels * patch];
         for (p, row) in patches.chunks_exact_mut(patch).enumerate() {
@@ -43,7 +46,7 @@ pub fn dense_conv3x3(x: &[f32], g: Geometry, weight: &[f32], bias: &[f32], gelu:
         matmul_uninit(out_block, cout, Matrix::row_major(&patches, pixels, patch), weight, epilogue);
     };
     // SAFETY: each block's product writes all of its rows.
-    unsafe { parallel::vec_by_chunks(g.batch * pixels_per_image * cout, PIXELS_PER_BLOCK * cout, write_block) }
+    unsafe { parallel::vec_by_chunks(total_pixels * cout, block_pixels * cout, write_block) }
 }
 
 /// A channel vector copy; short ones (the stem's 3 input channels) as a plain loop rather than

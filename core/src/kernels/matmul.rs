@@ -142,6 +142,8 @@ unsafe fn matmul_raw(dst: *mut f32, dst_row_stride: usize, a: Matrix, b: Matrix,
 /// Rows below which a product is split by columns instead (keeps both cores busy on the 7x7
 /// stages without each reading every weight).
 const MIN_ROWS_PER_TASK: usize = 48;
+/// Tasks per thread a product is cut into, at most.
+const TASKS_PER_THREAD: usize = 4;
 /// Column blocks stay multiples of this (a few SIMD registers wide).
 const COLUMN_ALIGN: usize = 16;
 
@@ -180,7 +182,9 @@ unsafe fn par_matmul_raw(dst: *mut f32, a: Matrix, b: Matrix, epilogue: Epilogue
         return unsafe { matmul_raw(dst.at(0), n, a, b, epilogue) };
     }
     if m >= tasks * MIN_ROWS_PER_TASK || n < 2 * COLUMN_ALIGN {
-        let rows_per_task = m.div_ceil(tasks);
+        // Several tasks per thread: a thread the OS delays (or a slower core) leaves less of
+        // the loop to wait for; each task repacks its share of `b`, so not many.
+        let rows_per_task = m.div_ceil(tasks * TASKS_PER_THREAD).max(MIN_ROWS_PER_TASK);
         parallel::for_each_task(m.div_ceil(rows_per_task), |task| {
             let first = task * rows_per_task;
             let rows = rows_per_task.min(m - first);
@@ -188,7 +192,7 @@ unsafe fn par_matmul_raw(dst: *mut f32, a: Matrix, b: Matrix, epilogue: Epilogue
             unsafe { matmul_raw(dst.at(first * n), n, a.rows_from(first, rows), b, epilogue) }
         });
     } else {
-        let cols_per_task = n.div_ceil(tasks).div_ceil(COLUMN_ALIGN) * COLUMN_ALIGN;
+        let cols_per_task = n.div_ceil(tasks * TASKS_PER_THREAD).div_ceil(COLUMN_ALIGN) * COLUMN_ALIGN;
         parallel::for_each_task(n.div_ceil(cols_per_task), |task| {
             let start = task * cols_per_task;
             let cols = cols_per_task.min(n - start);

@@ -19,4 +19,5 @@ pub mod parallel;
 pub mod pointwise;
 pub mod simd;
 pub mod softmax;
+pub mod transpose;
 pub mod upsample;
