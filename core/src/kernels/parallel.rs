@@ -1,7 +1,7 @@
 //! The kernels' thread pool. A forward pass is a few hundred short parallel loops (S0: ~150,
 //! most under 100 µs); rayon parks an idle worker within microseconds, and waking it again
-//! costs a futex call and a reschedule per loop, which on a 2-core machine ate most of the
-//! second core (S0 at 2 threads ran 1.2x faster than at 1). The workers here spin between
+//! costs a futex call and a reschedule per loop (`perf stat` of 200 S0 passes at 2 threads:
+//! 10,585 context switches with rayon, 3,357 with this pool). The workers here spin between
 //! loops for [`SPIN`] before they park, as ONNX Runtime's intra-op pool and XNNPACK's
 //! `pthreadpool` do, and tasks are claimed one at a time from a shared counter, so a worker
 //! that wakes late only takes fewer of them; the caller works too.
