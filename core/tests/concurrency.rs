@@ -1,4 +1,5 @@
-//! One classifier shared by 8 threads gives the results of sequential calls.
+//! One classifier shared by 8 threads gives the results of sequential calls; the thread count
+//! and the batch an image is in do not change its logits by a bit.
 
 mod common;
 
@@ -34,6 +35,25 @@ fn eight_threads_agree_with_sequential_calls() {
     for thread in threads {
         for (i, logits) in thread.join().unwrap() {
             assert_eq!(logits, sequential[i], "image {i}: concurrent result differs");
+        }
+    }
+}
+
+/// The CPU kernels sum every output in an order fixed by the layer alone (see
+/// `kernels::matmul`), so 1, 2, 3 or 4 threads, alone or in a batch of two, agree exactly.
+#[test]
+fn thread_count_and_batch_do_not_change_the_logits() {
+    let image = 3 * 224 * 224;
+    let tensor: Vec<f32> = (0..2 * image).map(|i| (i % 17) as f32 / 17.0 - 0.5).collect();
+    let logits = |threads: usize, batch: usize| {
+        let options = ClassifierOptions { backend: BackendChoice::Exact(Backend::Flex), cpu_threads: Some(threads), ..ClassifierOptions::default() };
+        let classifier = Classifier::embedded_default(options).unwrap();
+        classifier.classify_tensor(&tensor[..batch * image], batch).unwrap().swap_remove(0).logits
+    };
+    let reference = logits(1, 1);
+    for threads in [1, 2, 3, 4] {
+        for batch in [1, 2] {
+            assert_eq!(logits(threads, batch), reference, "{threads} threads, batch {batch}");
         }
     }
 }

@@ -25,7 +25,8 @@ pub fn dense_conv3x3(x: &[f32], g: Geometry, weight: &[f32], bias: &[f32], gelu:
     let (out_h, out_w) = g.output_size();
     let pixels_per_image = out_h * out_w;
     let total_pixels = g.batch * pixels_per_image;
-    let block_pixels = PIXELS_PER_BLOCK.min(total_pixels.div_ceil(parallel::current_threads())).max(1);
+    // Sized from one image, so that a batch is cut as its images would be alone.
+    let block_pixels = PIXELS_PER_BLOCK.min(pixels_per_image.div_ceil(parallel::current_threads())).max(1);
     let epilogue = Epilogue { bias: Some(bias), accumulate: false, gelu };
     let write_block = |block: usize, out_block: &mut [MaybeUninit<f32>]| {
         let first = block * block_pixels;

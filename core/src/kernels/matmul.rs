@@ -107,35 +107,56 @@ unsafe fn matmul_raw(dst: *mut f32, dst_row_stride: usize, a: Matrix, b: Matrix,
     }
     // SAFETY: as above; every row is initialised from here on.
     let row = |i: usize| unsafe { std::slice::from_raw_parts_mut(dst.add(i * dst_row_stride), n) };
-    if k > 0 {
+    // The depth is cut into equal pieces of at most `DEPTH_PIECE`, each a `gemm` call that
+    // accumulates into `dst`: `gemm` then never blocks the depth itself (it would cut it by
+    // rules that depend on the product's other sizes), so every output value is summed in the
+    // same order however the rows and columns are split: results do not depend on the batch
+    // size or the thread count.
+    let pieces = k.div_ceil(DEPTH_PIECE);
+    let piece = if pieces == 0 { 0 } else { k.div_ceil(pieces) };
+    for start in (0..k).step_by(piece.max(1)) {
+        let depth = piece.min(k - start);
         // SAFETY: `in_bounds` keeps every operand index inside its slice; the destination
-        // rows are the caller's.
-        unsafe {
-            gemm(
-                m,
-                n,
-                k,
-                dst,
-                1,
-                dst_row_stride as isize,
-                true,
-                a.data.as_ptr(),
-                a.col_stride as isize,
-                a.row_stride as isize,
-                b.data.as_ptr(),
-                b.col_stride as isize,
-                b.row_stride as isize,
-                1.0,
-                1.0,
-                false,
-                false,
-                false,
-                Parallelism::None,
-            );
-        }
+        // rows are the caller's and initialised.
+        unsafe { gemm_accumulate(dst, dst_row_stride, a.cols_from(start, depth), b.rows_from(start, depth)) }
     }
     if epilogue.gelu {
         (0..m).for_each(|i| gelu_in_place(row(i)));
+    }
+}
+
+/// The longest depth `gemm` sums in one block whatever the product's shape (its `kc` is the
+/// whole depth up to 512; see `matmul_raw`).
+const DEPTH_PIECE: usize = 512;
+
+/// `dst += a · b` through one `gemm` call on the calling thread.
+///
+/// # Safety
+/// As [`matmul_raw`], with the destination rows initialised.
+unsafe fn gemm_accumulate(dst: *mut f32, dst_row_stride: usize, a: Matrix, b: Matrix) {
+    // SAFETY: the caller's guarantees.
+    unsafe {
+        gemm(
+            a.rows,
+            b.cols,
+            a.cols,
+            dst,
+            1,
+            dst_row_stride as isize,
+            true,
+            a.data.as_ptr(),
+            a.col_stride as isize,
+            a.row_stride as isize,
+            b.data.as_ptr(),
+            b.col_stride as isize,
+            b.row_stride as isize,
+            1.0,
+            1.0,
+            false,
+            false,
+            false,
+            Parallelism::None,
+        );
     }
 }
 
