@@ -255,11 +255,12 @@ mod tests {
         (0..len).map(|i| ((i as u32).wrapping_mul(2_654_435_761).wrapping_add(seed) >> 8) as f32 / (1 << 24) as f32 - 0.5).collect()
     }
 
-    /// Row and column splits, shapes that are not multiples of any block, bias and residual.
+    /// Row and column splits, shapes that are not multiples of any block, depths cut into
+    /// several pieces, bias and residual.
     #[test]
     fn par_matmul_matches_reference_on_awkward_shapes() {
         let pool = parallel::ThreadPool::new(3).unwrap();
-        for &(m, k, n) in &[(1, 1, 1), (7, 5, 3), (49, 96, 1024), (50, 33, 70), (300, 17, 45), (2, 300, 200)] {
+        for &(m, k, n) in &[(1, 1, 1), (7, 5, 3), (49, 96, 1024), (50, 33, 70), (300, 17, 45), (2, 300, 200), (7, 1100, 45), (100, 1537, 33)] {
             let a = values(m * k, 1);
             let b = values(k * n, 2);
             let bias = values(n, 3);

@@ -20,3 +20,25 @@ pub fn nchw_to_nhwc(planes: &[f32], [batch, channels, height, width]: [usize; 4]
     // SAFETY: each row task writes every channel of every pixel of its row.
     unsafe { parallel::vec_by_chunks(planes.len(), (width * channels).max(1), write_row) }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Odd sizes, one channel, a 1x1 map, batch 3, on 1 and 3 threads.
+    #[test]
+    fn transpose_matches_index_arithmetic() {
+        for dims in [[1, 3, 5, 7], [3, 13, 4, 9], [2, 1, 6, 5], [3, 17, 1, 1]] {
+            let [batch, channels, height, width] = dims;
+            let planes: Vec<f32> = (0..batch * channels * height * width).map(|i| i as f32).collect();
+            for threads in [1, 3] {
+                let pool = parallel::ThreadPool::new(threads).unwrap();
+                let out = parallel::install(&pool, || nchw_to_nhwc(&planes, dims));
+                for (b, y, x, c) in (0..batch).flat_map(|b| (0..height).flat_map(move |y| (0..width).flat_map(move |x| (0..channels).map(move |c| (b, y, x, c))))) {
+                    let want = planes[((b * channels + c) * height + y) * width + x];
+                    assert_eq!(out[((b * height + y) * width + x) * channels + c], want, "{dims:?} at ({b},{y},{x},{c})");
+                }
+            }
+        }
+    }
+}
