@@ -20,6 +20,7 @@ import onnxruntime as ort
 import timm
 import torch
 
+from onnx_peer import onnx_session
 from seeded_weights import fill_state_dict, seeded_input
 
 
@@ -27,13 +28,7 @@ def ort_session(variant, threads, directory):
     model = timm.create_model(f"efficientformerv2_{variant}", pretrained=False).eval()
     fill_state_dict(model)
     x = torch.from_numpy(seeded_input((1, 3, 224, 224)))
-    path = os.path.join(directory, f"{variant}.onnx")
-    if not os.path.exists(path):
-        torch.onnx.export(model, (x,), path, input_names=["images"], output_names=["logits"], opset_version=18, dynamo=False)
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+    session = onnx_session(model, x, threads, os.path.join(directory, f"{variant}-{threads}.onnx"))
     feed = {"images": x.numpy()}
     return lambda: session.run(None, feed)
 

@@ -23,6 +23,7 @@ import onnxruntime as ort
 import timm
 import torch
 
+from onnx_peer import onnx_session
 from seeded_weights import fill_state_dict, seeded_input
 
 PAPER_MS = {"s0": 0.9, "s1": 1.1, "s2": 1.6, "l": 2.7}
@@ -90,11 +91,7 @@ def main():
         with tempfile.TemporaryDirectory() as tmp:
             path = os.path.join(tmp, f"{variant}.onnx")
             start = time.perf_counter()
-            torch.onnx.export(model, (x,), path, input_names=["images"], output_names=["logits"], opset_version=18, dynamo=False)
-            options = ort.SessionOptions()
-            options.intra_op_num_threads = args.threads
-            options.inter_op_num_threads = 1
-            session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+            session = onnx_session(model, x, args.threads, path)
             load_ms = (time.perf_counter() - start) * 1e3
         feed = {"images": x.numpy()}
         rows.append(row(variant, "onnxruntime", args.threads, load_ms, *measure(lambda: session.run(None, feed), args.warmup, args.runs), model))

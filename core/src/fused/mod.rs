@@ -24,8 +24,7 @@ use burn::tensor::Tensor;
 pub trait FusedOps: Backend {
     /// A convolution weight `[out, in / groups, k, k]` laid out for this backend's kernels,
     /// once at load time: the same logical tensor, possibly with other strides (burn-flex
-    /// stores it `[k, k, in, out]`, so that the kernels' matrix products read it without
-    /// repacking it on every call).
+    /// stores it `[k, k, in, out]`, so that no kernel reorders it on every call).
     fn pack_conv_weight(weight: FloatTensor<Self>) -> FloatTensor<Self> {
         weight
     }

@@ -3,9 +3,9 @@
 //! (stride 1), `Attention2d.stride_conv` and `Attention2dDownsample`'s `q.local` and `v_local`
 //! (stride 2). Vectorised along channels, split over the kernels' thread pool by output rows.
 
-use super::gelu::gelu;
 use std::mem::MaybeUninit;
 
+use super::gelu::gelu;
 use super::{parallel, simd};
 
 /// Spatial geometry of one depthwise convolution.

@@ -12,8 +12,9 @@
 //! (`erf_error_is_a_few_ulp` below): max absolute error of `erf` 4.5e-7 (about 4 ulp of 1, near
 //! |x| = 3.9); of GELU 1.24e-6 relative to `max(1, |gelu(x)|)`, on the negative tail where
 //! `1 + erf` cancels (`f32` GELU with a correctly rounded `erf` has about 1.5e-7 there). The
-//! network's parity tolerance is 1e-4. Throughput (AVX2, values in L2): about 0.5 ns per value, against
-//! 0.94 ns before the multiply-adds were fused and the saturation branch became a clamp.
+//! network's parity tolerance is 1e-4. Throughput (AVX2, values in L2): about 0.5 ns per
+//! value, against 0.94 ns before the multiply-adds were fused and the saturation branch
+//! became a clamp.
 
 use super::simd;
 

@@ -105,23 +105,21 @@ unsafe fn matmul_raw(dst: *mut f32, dst_row_stride: usize, a: Matrix, b: Matrix,
             }
         }
     }
-    // SAFETY: as above; every row is initialised from here on.
-    let row = |i: usize| unsafe { std::slice::from_raw_parts_mut(dst.add(i * dst_row_stride), n) };
     // The depth is cut into equal pieces of at most `DEPTH_PIECE`, each a `gemm` call that
     // accumulates into `dst`: `gemm` then never blocks the depth itself (it would cut it by
     // rules that depend on the product's other sizes), so every output value is summed in the
     // same order however the rows and columns are split: results do not depend on the batch
     // size or the thread count.
-    let pieces = k.div_ceil(DEPTH_PIECE);
-    let piece = if pieces == 0 { 0 } else { k.div_ceil(pieces) };
-    for start in (0..k).step_by(piece.max(1)) {
+    let piece = k.div_ceil(k.div_ceil(DEPTH_PIECE).max(1)).max(1);
+    for start in (0..k).step_by(piece) {
         let depth = piece.min(k - start);
         // SAFETY: `in_bounds` keeps every operand index inside its slice; the destination
         // rows are the caller's and initialised.
         unsafe { gemm_accumulate(dst, dst_row_stride, a.cols_from(start, depth), b.rows_from(start, depth)) }
     }
     if epilogue.gelu {
-        (0..m).for_each(|i| gelu_in_place(row(i)));
+        // SAFETY: as above; every row is initialised by now.
+        (0..m).for_each(|i| gelu_in_place(unsafe { std::slice::from_raw_parts_mut(dst.add(i * dst_row_stride), n) }));
     }
 }
 
@@ -197,7 +195,7 @@ pub fn par_matmul_new(a: Matrix, b: Matrix, epilogue: Epilogue) -> Vec<f32> {
 unsafe fn par_matmul_raw(dst: *mut f32, a: Matrix, b: Matrix, epilogue: Epilogue) {
     let (m, n) = (a.rows, b.cols);
     let tasks = parallel::current_threads();
-    let dst = SharedDst(dst);
+    let dst = parallel::SharedPtr(dst);
     if tasks == 1 || m * n * a.cols < 32 * 1024 {
         // SAFETY: the caller's destination, whole.
         return unsafe { matmul_raw(dst.at(0), n, a, b, epilogue) };
@@ -222,22 +220,6 @@ unsafe fn par_matmul_raw(dst: *mut f32, a: Matrix, b: Matrix, epilogue: Epilogue
             // `start..start + cols` of each.
             unsafe { matmul_raw(dst.at(start), n, a, b.cols_from(start, cols), Epilogue { bias, ..epilogue }) }
         });
-    }
-}
-
-/// The destination shared by column tasks.
-#[derive(Clone, Copy)]
-struct SharedDst(*mut f32);
-
-// SAFETY: tasks write disjoint rows or column ranges through it (see `par_matmul_raw`).
-unsafe impl Send for SharedDst {}
-unsafe impl Sync for SharedDst {}
-
-impl SharedDst {
-    /// # Safety
-    /// `offset` must lie inside the destination.
-    unsafe fn at(self, offset: usize) -> *mut f32 {
-        unsafe { self.0.add(offset) }
     }
 }
 

@@ -23,16 +23,18 @@ use std::time::{Duration, Instant};
 /// How long an idle worker spins for the next loop before it parks.
 pub const SPIN: Duration = Duration::from_millis(1);
 
-/// One parallel loop: `tasks` calls of `body`, published to the workers by pointer.
+/// One parallel loop's body, published to the workers by a thin pointer (its task count lives
+/// in the state word).
 struct Job<'a> {
     body: &'a (dyn Fn(usize) + Sync),
 }
 
+/// Tasks one loop can have: they are counted in 16 bits of the state word.
+const MAX_TASKS: usize = u16::MAX as usize;
+
 /// The state word: `epoch << 32 | next << 16 | tasks`. Claiming a task is one compare-and-swap
 /// that also checks the loop is still the one the worker saw, so a worker that wakes after
 /// its loop ended claims nothing and never touches a finished job.
-const MAX_TASKS: usize = u16::MAX as usize;
-
 fn pack(epoch: u64, next: usize, tasks: usize) -> u64 {
     (epoch << 32) | ((next as u64) << 16) | tasks as u64
 }
@@ -233,12 +235,11 @@ pub fn for_each_task(tasks: usize, body: impl Fn(usize) + Sync) {
 /// shorter), spread over the installed pool.
 pub fn for_each_chunk<T: Send>(data: &mut [T], chunk_len: usize, body: impl Fn(usize, &mut [T]) + Sync) {
     assert!(chunk_len > 0, "for_each_chunk: empty chunks");
-    let (len, base) = (data.len(), SharedSlice(data.as_mut_ptr()));
+    let (len, base) = (data.len(), SharedPtr(data.as_mut_ptr()));
     for_each_task(len.div_ceil(chunk_len), |index| {
         let start = index * chunk_len;
-        let base = base;
         // SAFETY: chunks are disjoint and inside `data`, which this call borrows mutably.
-        let chunk = unsafe { std::slice::from_raw_parts_mut(base.0.add(start), chunk_len.min(len - start)) };
+        let chunk = unsafe { std::slice::from_raw_parts_mut(base.at(start), chunk_len.min(len - start)) };
         body(index, chunk);
     });
 }
@@ -261,20 +262,31 @@ pub unsafe fn vec_by_chunks(len: usize, chunk_len: usize, body: impl Fn(usize, &
     unsafe { Vec::from_raw_parts(values.as_mut_ptr().cast::<f32>(), len, values.capacity()) }
 }
 
-/// A slice's base pointer shared by tasks that write disjoint parts of it.
-struct SharedSlice<T>(*mut T);
+/// A destination's base pointer shared by the tasks of one loop, each writing its own part.
+pub struct SharedPtr<T>(pub *mut T);
 
-impl<T> Clone for SharedSlice<T> {
+impl<T> SharedPtr<T> {
+    /// The element `offset` places from the base.
+    ///
+    /// # Safety
+    /// `offset` must lie inside the destination, and no other task may write that element.
+    pub unsafe fn at(self, offset: usize) -> *mut T {
+        // SAFETY: the caller's guarantee.
+        unsafe { self.0.add(offset) }
+    }
+}
+
+impl<T> Clone for SharedPtr<T> {
     fn clone(&self) -> Self {
         *self
     }
 }
 
-impl<T> Copy for SharedSlice<T> {}
+impl<T> Copy for SharedPtr<T> {}
 
-// SAFETY: see `for_each_chunk`: every task writes its own chunk.
-unsafe impl<T: Send> Send for SharedSlice<T> {}
-unsafe impl<T: Send> Sync for SharedSlice<T> {}
+// SAFETY: tasks write disjoint parts through it (the contract of `at`).
+unsafe impl<T: Send> Send for SharedPtr<T> {}
+unsafe impl<T: Send> Sync for SharedPtr<T> {}
 
 #[cfg(test)]
 mod tests {
