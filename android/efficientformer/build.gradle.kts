@@ -27,7 +27,8 @@ kotlin {
 }
 
 dependencies {
-    implementation("org.jetbrains.kotlinx:kotlinx-coroutines-android:1.11.0")
+    // `api`: CoroutineDispatcher is in the public signatures (Classifier.fromFile & co).
+    api("org.jetbrains.kotlinx:kotlinx-coroutines-android:1.11.0")
     compileOnly("androidx.camera:camera-core:1.4.2")
 }
 

@@ -35,6 +35,7 @@ fn call(classifier: &Classifier, index: usize, photo: &[u8], pixels: &[u8]) -> u
         row_stride,
         format: PixelFormat::Rgba8,
         orientation,
+        crop: None,
     };
     let result = match index % 8 {
         0 => classifier.classify_encoded(photo).map(drop),

@@ -6,7 +6,8 @@ embedded ImageNet-1k labels (`core/src/classify/imagenet_labels.txt`).
   centre crop), before ToTensor/Normalize.
 * classify/chelsea_235.png: the cat photo with its shorter side already 235, so timm's resize
   is the identity and the whole preprocessing is exact; classify/logits.safetensors: timm's
-  logits on it for every variant with the seeded weights of `seeded_weights.py`.
+  logits on it for every variant with the seeded weights of `seeded_weights.py`, and its
+  embedding (`<variant>_embedding`: `forward_head(x, pre_logits=True)`).
 
 Rerunning reproduces the files bit for bit.
 """
@@ -61,6 +62,8 @@ def write_classify(transform) -> None:
         fill_state_dict(model)
         with torch.no_grad():
             logits[variant] = model(x).numpy()
+            # What `num_classes=0` returns: norm, then the spatial mean, before the heads.
+            logits[f"{variant}_embedding"] = model.forward_head(model.forward_features(x), pre_logits=True).numpy()
         print(f"{variant}: top5 {logits[variant][0].argsort()[::-1][:5].tolist()}")
     save_file(logits, str(out / "logits.safetensors"), metadata={"image": "chelsea_235.png"})
 

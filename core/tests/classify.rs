@@ -4,7 +4,7 @@
 mod common;
 
 use common::{assert_close, assert_same_top5, fixture};
-use efficientformer::classify::{BackendChoice, Classifier, ClassifierOptions, model_file};
+use efficientformer::classify::{BackendChoice, Classifier, ClassifierOptions, Labels, model_file};
 use efficientformer::weights::seeded::{self, DEFAULT_SEED};
 use efficientformer::weights::state_dict::WeightDtype;
 use efficientformer::{Backend, Variant};
@@ -28,7 +28,7 @@ fn model_file_and_image_give_timm_logits_for_every_variant() {
     for variant in Variant::PUBLISHED {
         let state = seeded::state_dict(&variant.config().unwrap(), DEFAULT_SEED);
         let path = dir.path().join(format!("{variant}.safetensors"));
-        std::fs::write(&path, model_file::write(&state, WeightDtype::F32, model_file::SEEDED_SOURCE).unwrap()).unwrap();
+        std::fs::write(&path, model_file::write(&state, WeightDtype::F32, model_file::SEEDED_SOURCE, None).unwrap()).unwrap();
         let classifier = Classifier::from_path(&path, cpu()).unwrap();
         assert_eq!(classifier.info().variant, variant);
         assert!(classifier.info().untrained);
@@ -52,7 +52,7 @@ fn embedded_default_is_the_seeded_s0() {
     let total: f32 = result.probabilities.iter().sum();
     assert!((total - 1.0).abs() < 1e-4, "probabilities sum to {total}");
     assert_eq!(result.top.len(), 5);
-    assert_eq!(result.top[0].label, efficientformer::classify::labels::label(result.top[0].class_index as usize, 1000));
+    assert_eq!(result.top[0].label, Labels::new(None, 1000).unwrap().get(result.top[0].class_index as usize));
 }
 
 #[test]
@@ -61,7 +61,7 @@ fn official_checkpoint_converts_to_f32_and_f16() {
     let official = efficientformer::weights::read_path(&fixture("tiny/official.pth")).unwrap();
     let image = std::fs::read(fixture("classify/chelsea_235.png")).unwrap();
     let logits = |dtype| {
-        let bytes = model_file::write(&official, dtype, "official.pth").unwrap();
+        let bytes = model_file::write(&official, dtype, "official.pth", None).unwrap();
         let info = model_file::describe(&bytes).unwrap();
         assert_eq!(info.metadata["format"], model_file::FORMAT);
         assert_eq!(info.metadata["dtype"], dtype.name());
@@ -77,8 +77,8 @@ fn official_checkpoint_converts_to_f32_and_f16() {
     assert_eq!(f16_size * 2, f32_size, "f16 halves the weights");
     assert_close("f16 against f32", &f16_logits, &f32_logits, 1e-2);
     let timm = efficientformer::weights::read_path(&fixture("tiny/timm_f32.safetensors")).unwrap();
-    let from_timm = model_file::write(&timm, WeightDtype::F32, "official.pth").unwrap();
-    let from_official = model_file::write(&official, WeightDtype::F32, "official.pth").unwrap();
+    let from_timm = model_file::write(&timm, WeightDtype::F32, "official.pth", None).unwrap();
+    let from_official = model_file::write(&official, WeightDtype::F32, "official.pth", None).unwrap();
     assert!(
         efficientformer::weights::read_bytes(&from_timm).unwrap() == efficientformer::weights::read_bytes(&from_official).unwrap(),
         "both layouts convert to the same weights"

@@ -11,7 +11,7 @@ fn classifier() -> Classifier {
 }
 
 fn pixels(data: &[u8], width: u32, height: u32, row_stride: u32, orientation: u8) -> PixelBuffer<'_> {
-    PixelBuffer { data, width, height, row_stride, format: PixelFormat::Rgba8, orientation }
+    PixelBuffer { data, width, height, row_stride, format: PixelFormat::Rgba8, orientation, crop: None }
 }
 
 #[test]

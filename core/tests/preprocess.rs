@@ -62,10 +62,10 @@ fn pixel_formats_strides_and_orientation_agree_with_decoding() {
         bgra[i..i + 4].copy_from_slice(&[p[2], p[1], p[0], 255]);
     }
     for (data, format) in [(&rgba, PixelFormat::Rgba8), (&bgra, PixelFormat::Bgra8)] {
-        let buffer = PixelBuffer { data, width: w, height: h, row_stride: stride, format, orientation: 1 };
+        let buffer = PixelBuffer { data, width: w, height: h, row_stride: stride, format, orientation: 1, crop: None };
         assert_eq!(buffer.to_rgb().unwrap(), rgb, "{format:?}");
     }
-    let packed = PixelBuffer { data: rgb.as_raw(), width: w, height: h, row_stride: w * 3, format: PixelFormat::Rgb8, orientation: 6 };
+    let packed = PixelBuffer { data: rgb.as_raw(), width: w, height: h, row_stride: w * 3, format: PixelFormat::Rgb8, orientation: 6, crop: None };
     let rotated = packed.to_rgb().unwrap();
     assert_eq!(rotated.dimensions(), (h, w), "orientation 6 rotates 90 degrees clockwise");
     assert_eq!(rotated.get_pixel(h - 1, 0), rgb.get_pixel(0, 0));

@@ -4,12 +4,15 @@
 
 use std::path::Path;
 
-use efficientformer::classify::{BackendChoice, Classifier, ClassifierOptions, PixelBuffer, PixelFormat};
+use efficientformer::classify::{
+    BackendChoice, CancelToken, Classifier, ClassifierOptions, ImageInput, PixelBuffer, PixelFormat, Rect, YuvImage, YuvMatrix,
+    YuvPlane, YuvRange,
+};
 use efficientformer::probe::{self, ProbeOptions};
 use efficientformer::{Error, Variant};
-use jni::objects::{JByteArray, JByteBuffer, JClass, JFloatArray, JObject, JObjectArray, JString};
+use jni::objects::{JByteArray, JByteBuffer, JClass, JFloatArray, JIntArray, JObject, JObjectArray, JString};
 use jni::sys::{jdouble, jint, jlong};
-use jni::{Env, EnvUnowned};
+use jni::{Env, EnvUnowned, jni_sig, jni_str};
 
 use crate::call::{CallResult, ThrowSdkException};
 use crate::handle;
@@ -33,35 +36,91 @@ fn thread_count(value: jint) -> Option<usize> {
     usize::try_from(value).ok()
 }
 
-/// The flat `ClassifierOptions` values every `load*` native takes after its source.
-struct OptionArgs<'a, 'local> {
-    backend: &'a JString<'local>,
-    cpu_threads: jint,
-    top_k: jint,
-    gpu_cache_dir: &'a JString<'local>,
-    expected_variant: &'a JString<'local>,
+/// The `ClassifierOptions` of a `load*` native: `com.efficientformer.NativeOptions`, whose
+/// `@JvmField`s are read by name.
+fn classifier_options(env: &mut Env<'_>, options: &JObject<'_>) -> CallResult<ClassifierOptions> {
+    if options.is_null() {
+        return Err(Error::InvalidInput("options are null".into()).into());
+    }
+    let backend = env.get_field(options, jni_str!("backend"), jni_sig!("Ljava/lang/String;"))?.l()?;
+    let cpu_threads = env.get_field(options, jni_str!("cpuThreads"), jni_sig!("I"))?.i()?;
+    let top_k = env.get_field(options, jni_str!("topK"), jni_sig!("I"))?.i()?;
+    let score_threshold = env.get_field(options, jni_str!("scoreThreshold"), jni_sig!("F"))?.f()?;
+    let labels = env.get_field(options, jni_str!("labels"), jni_sig!("[Ljava/lang/String;"))?.l()?;
+    let embedding = env.get_field(options, jni_str!("embedding"), jni_sig!("Z"))?.z()?;
+    let gpu_cache_dir = env.get_field(options, jni_str!("gpuCacheDir"), jni_sig!("Ljava/lang/String;"))?.l()?;
+    let expected_variant = env.get_field(options, jni_str!("expectedVariant"), jni_sig!("Ljava/lang/String;"))?.l()?;
+    let (backend, gpu_cache_dir, expected_variant) =
+        (env.cast_local::<JString>(backend)?, env.cast_local::<JString>(gpu_cache_dir)?, env.cast_local::<JString>(expected_variant)?);
+    let labels = env.cast_local::<JObjectArray>(labels)?;
+    Ok(ClassifierOptions {
+        backend: BackendChoice::from_name(&string(env, &backend)?)?,
+        cpu_threads: thread_count(cpu_threads),
+        top_k: count(top_k, "topK")?,
+        score_threshold,
+        labels: strings(env, &labels)?,
+        embedding,
+        gpu_cache_dir: nullable_string(env, &gpu_cache_dir)?.map(Into::into),
+        expected_variant: nullable_string(env, &expected_variant)?.as_deref().map(Variant::parse).transpose()?,
+    })
 }
 
-impl OptionArgs<'_, '_> {
-    fn parse(&self, env: &Env<'_>) -> CallResult<ClassifierOptions> {
-        Ok(ClassifierOptions {
-            backend: BackendChoice::from_name(&string(env, self.backend)?)?,
-            cpu_threads: thread_count(self.cpu_threads),
-            top_k: count(self.top_k, "topK")?,
-            gpu_cache_dir: nullable_string(env, self.gpu_cache_dir)?.map(Into::into),
-            expected_variant: nullable_string(env, self.expected_variant)?.as_deref().map(Variant::parse).transpose()?,
-        })
+/// A `String[]` (null: `None`).
+fn strings(env: &mut Env<'_>, array: &JObjectArray<'_>) -> CallResult<Option<Vec<String>>> {
+    if array.is_null() {
+        return Ok(None);
+    }
+    let mut values = Vec::with_capacity(array.len(env)?);
+    for index in 0..array.len(env)? {
+        let element = array.get_element(env, index)?;
+        if element.is_null() {
+            return Err(Error::InvalidInput(format!("label {index} is null")).into());
+        }
+        let text = env.cast_local::<JString>(element)?;
+        values.push(string(env, &text)?);
+        env.delete_local_ref(text);
+    }
+    Ok(Some(values))
+}
+
+/// A crop rectangle passed as `int[] {x, y, width, height}` (null: the whole frame).
+fn crop(env: &Env<'_>, array: &JIntArray<'_>) -> CallResult<Option<Rect>> {
+    if array.is_null() {
+        return Ok(None);
+    }
+    let mut values = [0; 4];
+    if array.len(env)? != 4 {
+        return Err(Error::InvalidInput("a crop is four ints: x, y, width, height".into()).into());
+    }
+    array.get_region(env, 0, &mut values)?;
+    let [x, y, width, height] = values.map(i64::from);
+    Ok(Some(Rect::from_signed(x, y, width, height)?))
+}
+
+/// The cancellation token behind `token` (0: a call that cannot be cancelled).
+fn cancel_token(token: jlong) -> CancelToken {
+    if token == 0 {
+        CancelToken::new()
+    } else {
+        // SAFETY: Kotlin passes tokens from `newCancelToken` that it frees only after the
+        // calls they were passed to have returned.
+        unsafe { &*(token as *const CancelToken) }.clone()
     }
 }
 
-/// Runs a `load*` native: parses the options, loads with `load`, returns the new handle.
+/// Classifies `input` with the classifier behind `handle`, cancelled through `token`.
+fn classify(handle: jlong, input: ImageInput<'_>, token: jlong) -> CallResult<efficientformer::classify::Classification> {
+    Ok(handle::borrow(handle)?.classify_cancellable(input, &cancel_token(token))?)
+}
+
+/// Runs a `load*` native: reads the options, loads with `load`, returns the new handle.
 fn load<'local>(
     env: &mut EnvUnowned<'local>,
-    args: OptionArgs<'_, '_>,
+    options: &JObject<'_>,
     load: impl FnOnce(&mut Env<'local>, ClassifierOptions) -> CallResult<Classifier>,
 ) -> jlong {
     env.with_env(|env| -> CallResult<jlong> {
-        let options = args.parse(env)?;
+        let options = classifier_options(env, options)?;
         Ok(handle::into_handle(load(env, options)?))
     })
     .resolve::<ThrowSdkException>()
@@ -88,14 +147,15 @@ fn direct_bytes<'a>(env: &Env<'_>, buffer: &'a JByteBuffer<'_>, offset: jint, le
     Ok(unsafe { std::slice::from_raw_parts(address.add(offset), length) })
 }
 
-fn classify_pixels(
-    handle: jlong,
-    data: &[u8],
+fn pixels<'a>(
+    data: &'a [u8],
     [width, height, row_stride, format, orientation]: [jint; 5],
-) -> CallResult<efficientformer::classify::Classification> {
+    crop: Option<Rect>,
+) -> CallResult<ImageInput<'a>> {
     let format = PixelFormat::from_code(format as u32)?;
-    let pixels = PixelBuffer::from_signed(data, width.into(), height.into(), row_stride.into(), format, orientation.into())?;
-    Ok(handle::borrow(handle)?.classify_pixels(&pixels)?)
+    let mut pixels = PixelBuffer::from_signed(data, width.into(), height.into(), row_stride.into(), format, orientation.into())?;
+    pixels.crop = crop;
+    Ok(ImageInput::Pixels(pixels))
 }
 
 #[unsafe(no_mangle)]
@@ -103,14 +163,9 @@ pub extern "system" fn Java_com_efficientformer_NativeBridge_loadPath<'local>(
     mut env: EnvUnowned<'local>,
     _class: JClass<'local>,
     path: JString<'local>,
-    backend: JString<'local>,
-    cpu_threads: jint,
-    top_k: jint,
-    gpu_cache_dir: JString<'local>,
-    expected_variant: JString<'local>,
+    options: JObject<'local>,
 ) -> jlong {
-    let args = OptionArgs { backend: &backend, cpu_threads, top_k, gpu_cache_dir: &gpu_cache_dir, expected_variant: &expected_variant };
-    load(&mut env, args, |env, options| Ok(Classifier::from_path(Path::new(&string(env, &path)?), options)?))
+    load(&mut env, &options, |env, options| Ok(Classifier::from_path(Path::new(&string(env, &path)?), options)?))
 }
 
 #[unsafe(no_mangle)]
@@ -118,14 +173,9 @@ pub extern "system" fn Java_com_efficientformer_NativeBridge_loadBytes<'local>(
     mut env: EnvUnowned<'local>,
     _class: JClass<'local>,
     bytes: JByteArray<'local>,
-    backend: JString<'local>,
-    cpu_threads: jint,
-    top_k: jint,
-    gpu_cache_dir: JString<'local>,
-    expected_variant: JString<'local>,
+    options: JObject<'local>,
 ) -> jlong {
-    let args = OptionArgs { backend: &backend, cpu_threads, top_k, gpu_cache_dir: &gpu_cache_dir, expected_variant: &expected_variant };
-    load(&mut env, args, |env, options| Ok(Classifier::from_bytes(&env.convert_byte_array(&bytes)?, options)?))
+    load(&mut env, &options, |env, options| Ok(Classifier::from_bytes(&env.convert_byte_array(&bytes)?, options)?))
 }
 
 #[unsafe(no_mangle)]
@@ -135,28 +185,18 @@ pub extern "system" fn Java_com_efficientformer_NativeBridge_loadBuffer<'local>(
     buffer: JByteBuffer<'local>,
     offset: jint,
     length: jint,
-    backend: JString<'local>,
-    cpu_threads: jint,
-    top_k: jint,
-    gpu_cache_dir: JString<'local>,
-    expected_variant: JString<'local>,
+    options: JObject<'local>,
 ) -> jlong {
-    let args = OptionArgs { backend: &backend, cpu_threads, top_k, gpu_cache_dir: &gpu_cache_dir, expected_variant: &expected_variant };
-    load(&mut env, args, |env, options| Ok(Classifier::from_bytes(direct_bytes(env, &buffer, offset, length)?, options)?))
+    load(&mut env, &options, |env, options| Ok(Classifier::from_bytes(direct_bytes(env, &buffer, offset, length)?, options)?))
 }
 
 #[unsafe(no_mangle)]
 pub extern "system" fn Java_com_efficientformer_NativeBridge_loadEmbeddedDefault<'local>(
     mut env: EnvUnowned<'local>,
     _class: JClass<'local>,
-    backend: JString<'local>,
-    cpu_threads: jint,
-    top_k: jint,
-    gpu_cache_dir: JString<'local>,
-    expected_variant: JString<'local>,
+    options: JObject<'local>,
 ) -> jlong {
-    let args = OptionArgs { backend: &backend, cpu_threads, top_k, gpu_cache_dir: &gpu_cache_dir, expected_variant: &expected_variant };
-    load(&mut env, args, |_env, options| Ok(Classifier::embedded_default(options)?))
+    load(&mut env, &options, |_env, options| Ok(Classifier::embedded_default(options)?))
 }
 
 #[unsafe(no_mangle)]
@@ -201,10 +241,11 @@ pub extern "system" fn Java_com_efficientformer_NativeBridge_classifyEncoded<'lo
     _class: JClass<'local>,
     handle: jlong,
     bytes: JByteArray<'local>,
+    cancel: jlong,
 ) -> JObject<'local> {
     env.with_env(|env| -> CallResult<JObject<'local>> {
         let bytes = env.convert_byte_array(&bytes)?;
-        let result = handle::borrow(handle)?.classify_encoded(&bytes)?;
+        let result = classify(handle, ImageInput::Encoded(&bytes), cancel)?;
         Ok(to_java::classification(env, &result)?)
     })
     .resolve::<ThrowSdkException>()
@@ -222,11 +263,14 @@ pub extern "system" fn Java_com_efficientformer_NativeBridge_classifyPixelBuffer
     height: jint,
     row_stride: jint,
     format: jint,
+    crop_rect: JIntArray<'local>,
     orientation: jint,
+    cancel: jlong,
 ) -> JObject<'local> {
     env.with_env(|env| -> CallResult<JObject<'local>> {
         let data = direct_bytes(env, &buffer, offset, length)?;
-        let result = classify_pixels(handle, data, [width, height, row_stride, format, orientation])?;
+        let input = pixels(data, [width, height, row_stride, format, orientation], crop(env, &crop_rect)?)?;
+        let result = classify(handle, input, cancel)?;
         Ok(to_java::classification(env, &result)?)
     })
     .resolve::<ThrowSdkException>()
@@ -237,19 +281,104 @@ pub extern "system" fn Java_com_efficientformer_NativeBridge_classifyPixelArray<
     mut env: EnvUnowned<'local>,
     _class: JClass<'local>,
     handle: jlong,
-    pixels: JByteArray<'local>,
+    data: JByteArray<'local>,
     width: jint,
     height: jint,
     row_stride: jint,
     format: jint,
+    crop_rect: JIntArray<'local>,
     orientation: jint,
+    cancel: jlong,
 ) -> JObject<'local> {
     env.with_env(|env| -> CallResult<JObject<'local>> {
-        let data = env.convert_byte_array(&pixels)?;
-        let result = classify_pixels(handle, &data, [width, height, row_stride, format, orientation])?;
+        let data = env.convert_byte_array(&data)?;
+        let input = pixels(&data, [width, height, row_stride, format, orientation], crop(env, &crop_rect)?)?;
+        let result = classify(handle, input, cancel)?;
         Ok(to_java::classification(env, &result)?)
     })
     .resolve::<ThrowSdkException>()
+}
+
+/// One YUV plane: a direct buffer between `offset` and `offset + length`, read in place.
+fn yuv_plane<'a>(env: &Env<'_>, buffer: &'a JByteBuffer<'_>, [offset, length, row_stride, pixel_stride]: [jint; 4]) -> CallResult<YuvPlane<'a>> {
+    let data = direct_bytes(env, buffer, offset, length)?;
+    Ok(YuvPlane::from_signed(data, row_stride.into(), pixel_stride.into())?)
+}
+
+/// `geometry` is `{width, height, matrix (0 BT.601, 1 BT.709), range (0 full, 1 video),
+/// orientation}`; each `*_plane` is `{offset, length, rowStride, pixelStride}` of its buffer.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_com_efficientformer_NativeBridge_classifyYuv<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+    y: JByteBuffer<'local>,
+    u: JByteBuffer<'local>,
+    v: JByteBuffer<'local>,
+    planes: JIntArray<'local>,
+    geometry: JIntArray<'local>,
+    crop_rect: JIntArray<'local>,
+    cancel: jlong,
+) -> JObject<'local> {
+    env.with_env(|env| -> CallResult<JObject<'local>> {
+        let read = |array: &JIntArray<'_>, values: &mut [jint]| -> CallResult<()> {
+            if array.len(env)? != values.len() {
+                return Err(Error::InvalidInput(format!("expected {} ints", values.len())).into());
+            }
+            Ok(array.get_region(env, 0, values)?)
+        };
+        let (mut plane, mut shape) = ([0; 12], [0; 5]);
+        read(&planes, &mut plane)?;
+        read(&geometry, &mut shape)?;
+        let [width, height, matrix, range, orientation] = shape;
+        let dimension = |value: jint, what: &str| {
+            u32::try_from(value).map_err(|_| Error::InvalidGeometry(format!("{what} {value} is out of range")))
+        };
+        let frame = YuvImage {
+            y: yuv_plane(env, &y, plane[0..4].try_into().expect("four ints"))?,
+            u: yuv_plane(env, &u, plane[4..8].try_into().expect("four ints"))?,
+            v: yuv_plane(env, &v, plane[8..12].try_into().expect("four ints"))?,
+            width: dimension(width, "width")?,
+            height: dimension(height, "height")?,
+            matrix: if matrix == 1 { YuvMatrix::Bt709 } else { YuvMatrix::Bt601 },
+            range: if range == 1 { YuvRange::Video } else { YuvRange::Full },
+            crop: crop(env, &crop_rect)?,
+            orientation: efficientformer::classify::image_input::exif_code(orientation.into())?,
+        };
+        let result = classify(handle, ImageInput::Yuv(frame), cancel)?;
+        Ok(to_java::classification(env, &result)?)
+    })
+    .resolve::<ThrowSdkException>()
+}
+
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_com_efficientformer_NativeBridge_newCancelToken<'local>(
+    _env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+) -> jlong {
+    Box::into_raw(Box::new(CancelToken::new())) as jlong
+}
+
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_com_efficientformer_NativeBridge_cancel<'local>(
+    _env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    token: jlong,
+) {
+    cancel_token(token).cancel();
+}
+
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_com_efficientformer_NativeBridge_freeCancelToken<'local>(
+    _env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    token: jlong,
+) {
+    if token != 0 {
+        // SAFETY: `token` came from `newCancelToken`, and Kotlin frees each token once, after
+        // every call it was passed to has returned.
+        drop(unsafe { Box::from_raw(token as *mut CancelToken) });
+    }
 }
 
 #[unsafe(no_mangle)]

@@ -36,7 +36,7 @@ fn nullable_string<'local>(env: &mut Env<'local>, value: Option<&str>) -> JniRes
 }
 
 /// `Classification(int[] classIndices, String[] labels, float[] scores, float[] probabilities,
-/// float[] logits)`.
+/// float[] logits, float[] embedding)` (`embedding` null unless asked for).
 pub fn classification<'local>(env: &mut Env<'local>, result: &Classification) -> JniResult<JObject<'local>> {
     let indices: Vec<i32> = result.top.iter().map(|p| p.class_index as i32).collect();
     let scores: Vec<f32> = result.top.iter().map(|p| p.score).collect();
@@ -46,15 +46,20 @@ pub fn classification<'local>(env: &mut Env<'local>, result: &Classification) ->
     let score_array = float_array(env, &scores)?;
     let probabilities = float_array(env, &result.probabilities)?;
     let logits = float_array(env, &result.logits)?;
+    let embedding: JObject = match &result.embedding {
+        Some(values) => float_array(env, values)?.into(),
+        None => JObject::null(),
+    };
     env.new_object(
         jni_str!("com/efficientformer/Classification"),
-        jni_sig!("([I[Ljava/lang/String;[F[F[F)V"),
+        jni_sig!("([I[Ljava/lang/String;[F[F[F[F)V"),
         &[
             JValue::Object(&index_array),
             JValue::Object(&label_array),
             JValue::Object(&score_array),
             JValue::Object(&probabilities),
             JValue::Object(&logits),
+            JValue::Object(&embedding),
         ],
     )
 }

@@ -4,10 +4,34 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use efficientformer::classify::{self, ClassifierOptions, PixelBuffer};
+use efficientformer::classify::{self, CancelToken, ClassifierOptions, ImageInput, PixelBuffer};
 
-use crate::error::EfficientFormerError;
-use crate::types::{Classification, ClassifierConfig, ModelInfo, PixelFormat};
+use crate::error::NativeError;
+use crate::types::{Classification, ClassifierConfig, CropRect, ModelInfo, PixelFormat, YuvFrame};
+
+/// A flag the Swift layer cancels when the `Task` awaiting a call is cancelled; the call then
+/// ends with `NativeError::Cancelled` at its next check (before each network stage).
+#[derive(Debug, Default, uniffi::Object)]
+pub struct CancellationToken(CancelToken);
+
+#[uniffi::export]
+impl CancellationToken {
+    /// A token not yet cancelled.
+    #[uniffi::constructor]
+    pub fn new() -> Arc<Self> {
+        Arc::default()
+    }
+
+    /// Asks the calls holding this token to stop.
+    pub fn cancel(&self) {
+        self.0.cancel();
+    }
+
+    /// Whether [`CancellationToken::cancel`] was called.
+    pub fn is_cancelled(&self) -> bool {
+        self.0.is_cancelled()
+    }
+}
 
 /// One loaded EfficientFormerV2 network on one device, wrapped in Swift by the hand-written
 /// `EfficientFormer.Classifier`.
@@ -16,7 +40,7 @@ pub struct NativeClassifier {
     inner: classify::Classifier,
 }
 
-type Result<T> = std::result::Result<T, EfficientFormerError>;
+type Result<T> = std::result::Result<T, NativeError>;
 
 fn wrap(inner: efficientformer::Result<classify::Classifier>) -> Result<Arc<NativeClassifier>> {
     Ok(Arc::new(NativeClassifier { inner: inner? }))
@@ -55,12 +79,13 @@ impl NativeClassifier {
     }
 
     /// Classifies encoded image bytes (JPEG, PNG, WebP; EXIF orientation applied).
-    pub fn classify_encoded(&self, bytes: &[u8]) -> Result<Classification> {
-        Ok(self.inner.classify_encoded(bytes)?.into())
+    pub fn classify_encoded(&self, bytes: &[u8], cancel: Option<Arc<CancellationToken>>) -> Result<Classification> {
+        self.classify(ImageInput::Encoded(bytes), cancel)
     }
 
-    /// Classifies a pixel buffer read in place: `row_stride` bytes per row, `orientation` an
-    /// EXIF code (1 = upright).
+    /// Classifies 8-bit pixels: `row_stride` bytes per row, `crop` in buffer pixels,
+    /// `orientation` an EXIF code (1 = upright) applied after the crop.
+    #[allow(clippy::too_many_arguments)]
     pub fn classify_pixels(
         &self,
         pixels: &[u8],
@@ -68,10 +93,25 @@ impl NativeClassifier {
         height: i64,
         row_stride: i64,
         format: PixelFormat,
+        crop: Option<CropRect>,
         orientation: i64,
+        cancel: Option<Arc<CancellationToken>>,
     ) -> Result<Classification> {
-        let buffer = PixelBuffer::from_signed(pixels, width, height, row_stride, format.into(), orientation)?;
-        Ok(self.inner.classify_pixels(&buffer)?.into())
+        let mut buffer = PixelBuffer::from_signed(pixels, width, height, row_stride, format.into(), orientation)?;
+        buffer.crop = crop.map(TryInto::try_into).transpose()?;
+        self.classify(ImageInput::Pixels(buffer), cancel)
+    }
+
+    /// Classifies a YUV 4:2:0 camera frame: `crop` in frame pixels, `orientation` an EXIF code
+    /// applied after the crop.
+    pub fn classify_yuv(
+        &self,
+        frame: YuvFrame,
+        crop: Option<CropRect>,
+        orientation: i64,
+        cancel: Option<Arc<CancellationToken>>,
+    ) -> Result<Classification> {
+        self.classify(ImageInput::Yuv(frame.view(crop, orientation)?), cancel)
     }
 
     /// Classifies `batch` preprocessed images: `[batch, 3, 224, 224]` normalised floats,
@@ -79,5 +119,12 @@ impl NativeClassifier {
     pub fn classify_tensor(&self, values: Vec<f32>, batch: u32) -> Result<Vec<Classification>> {
         let results = self.inner.classify_tensor(&values, batch as usize)?;
         Ok(results.into_iter().map(Into::into).collect())
+    }
+}
+
+impl NativeClassifier {
+    fn classify(&self, input: ImageInput<'_>, cancel: Option<Arc<CancellationToken>>) -> Result<Classification> {
+        let token = cancel.map_or_else(CancelToken::new, |token| token.0.clone());
+        Ok(self.inner.classify_cancellable(input, &token)?.into())
     }
 }

@@ -1,10 +1,11 @@
-//! The Swift-visible error: one case per core [`efficientformer::Error`] kind, each carrying
-//! the core's stable code and its message.
+//! The error the generated bindings throw: one case per kind of core [`efficientformer::Error`],
+//! each carrying the core's stable code and its message. The Swift layer maps it onto its own
+//! `EfficientFormerError` (Swift-convention case names, `LocalizedError`) and `CancellationError`.
 
 /// A failure in the SDK. `code` is [`efficientformer::Error::code`]: stable across releases
 /// and equal in Rust, Swift and Kotlin.
 #[derive(Debug, thiserror::Error, uniffi::Error)]
-pub enum EfficientFormerError {
+pub enum NativeError {
     /// A file could not be read.
     #[error("{message}")]
     Io { code: u32, message: String },
@@ -38,13 +39,16 @@ pub enum EfficientFormerError {
     /// GPU driver); no scores are returned.
     #[error("{message}")]
     NonFiniteOutput { code: u32, message: String },
+    /// The call's cancellation token was cancelled.
+    #[error("{message}")]
+    Cancelled { code: u32, message: String },
     /// A failure inside the SDK itself (a panic, code 0): a bug, please report it. The Swift
     /// layer raises it for UniFFI's internal errors; Rust never returns it.
     #[error("{message}")]
     Internal { code: u32, message: String },
 }
 
-impl From<efficientformer::Error> for EfficientFormerError {
+impl From<efficientformer::Error> for NativeError {
     fn from(error: efficientformer::Error) -> Self {
         use efficientformer::Error as E;
         let code = error.code();
@@ -60,11 +64,12 @@ impl From<efficientformer::Error> for EfficientFormerError {
             E::WrongVariant { .. } => Self::WrongVariant { code, message },
             E::BackendUnavailable { .. } => Self::BackendUnavailable { code, message },
             E::InvalidImage(_) => Self::InvalidImage { code, message },
-            E::UnsupportedPixelFormat(_) | E::BufferTooSmall { .. } | E::InvalidGeometry(_) => {
+            E::UnsupportedPixelFormat(_) | E::BufferTooSmall { .. } | E::PlaneTooSmall { .. } | E::InvalidGeometry(_) => {
                 Self::InvalidPixelBuffer { code, message }
             }
             E::Write { .. } => Self::Write { code, message },
             E::NonFiniteOutput { .. } => Self::NonFiniteOutput { code, message },
+            E::Cancelled => Self::Cancelled { code, message },
             _ => Self::InvalidInput { code, message },
         }
     }

@@ -10,10 +10,13 @@ mod error;
 mod probe;
 mod types;
 
-pub use classifier::NativeClassifier;
-pub use error::EfficientFormerError;
+pub use classifier::{CancellationToken, NativeClassifier};
+pub use error::NativeError;
 pub use probe::{ProbeConfig, ProbeReport, ProbeRow, run_probe};
-pub use types::{Classification, ClassifierConfig, ComputeBackend, ModelInfo, PixelFormat, Prediction};
+pub use types::{
+    Classification, ClassifierConfig, ComputeBackend, CropRect, ModelInfo, PixelFormat, Prediction, YuvChroma, YuvFrame, YuvMatrix,
+    YuvRange,
+};
 
 uniffi::setup_scaffolding!();
 

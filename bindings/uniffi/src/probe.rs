@@ -3,7 +3,7 @@
 
 use efficientformer::probe::{self, ProbeOptions};
 
-use crate::error::EfficientFormerError;
+use crate::error::NativeError;
 
 /// What the probe measures. Defaults are the paper's protocol.
 #[derive(Debug, Clone, uniffi::Record)]
@@ -88,7 +88,7 @@ pub struct ProbeReport {
 
 /// Runs the probe; blocks for as long as the protocol takes.
 #[uniffi::export]
-pub fn run_probe(config: ProbeConfig) -> Result<ProbeReport, EfficientFormerError> {
+pub fn run_probe(config: ProbeConfig) -> Result<ProbeReport, NativeError> {
     let options = ProbeOptions {
         model: config.model_path.map(Into::into),
         warmup: config.warmup as usize,

@@ -3,7 +3,7 @@
 use efficientformer::classify::{self, BackendChoice, ClassifierOptions};
 use efficientformer::Variant;
 
-use crate::error::EfficientFormerError;
+use crate::error::NativeError;
 
 /// Where inference runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
@@ -34,9 +34,18 @@ pub struct ClassifierConfig {
     /// CPU threads (`nil`: one per core).
     #[uniffi(default = None)]
     pub cpu_threads: Option<u32>,
-    /// Ranked classes per result.
+    /// Ranked classes per result, at most.
     #[uniffi(default = 5)]
     pub top_k: u32,
+    /// Least probability (0-1) of a ranked class.
+    #[uniffi(default = 0.0)]
+    pub score_threshold: f32,
+    /// One name per class (`nil`: the model file's, else ImageNet-1k, else `class N`).
+    #[uniffi(default = None)]
+    pub labels: Option<Vec<String>>,
+    /// Also return the pooled features before the classifier.
+    #[uniffi(default = false)]
+    pub embedding: bool,
     /// Directory for the GPU kernel cache (an app's caches directory).
     #[uniffi(default = None)]
     pub gpu_cache_dir: Option<String>,
@@ -46,7 +55,7 @@ pub struct ClassifierConfig {
 }
 
 impl TryFrom<ClassifierConfig> for ClassifierOptions {
-    type Error = EfficientFormerError;
+    type Error = NativeError;
 
     fn try_from(config: ClassifierConfig) -> Result<Self, Self::Error> {
         let expected_variant = config.expected_variant.as_deref().map(Variant::parse).transpose()?;
@@ -54,6 +63,9 @@ impl TryFrom<ClassifierConfig> for ClassifierOptions {
             backend: config.backend.into(),
             cpu_threads: config.cpu_threads.map(|n| n as usize),
             top_k: config.top_k as usize,
+            score_threshold: config.score_threshold,
+            labels: config.labels,
+            embedding: config.embedding,
             gpu_cache_dir: config.gpu_cache_dir.map(Into::into),
             expected_variant,
         })
@@ -81,6 +93,113 @@ impl From<PixelFormat> for classify::PixelFormat {
     }
 }
 
+/// A rectangle in a frame's pixels, origin at its top-left, before its orientation applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
+pub struct CropRect {
+    /// First column.
+    pub x: i64,
+    /// First row.
+    pub y: i64,
+    /// Columns.
+    pub width: i64,
+    /// Rows.
+    pub height: i64,
+}
+
+impl TryFrom<CropRect> for classify::Rect {
+    type Error = efficientformer::Error;
+
+    fn try_from(rect: CropRect) -> Result<Self, Self::Error> {
+        classify::Rect::from_signed(rect.x, rect.y, rect.width, rect.height)
+    }
+}
+
+/// YUV colour matrix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum YuvMatrix {
+    /// ITU-R BT.601 (SD; JPEG; Android cameras).
+    Bt601,
+    /// ITU-R BT.709 (HD; iOS camera formats at 720p and up).
+    Bt709,
+}
+
+/// YUV code range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum YuvRange {
+    /// 0-255 ('420f').
+    Full,
+    /// Luma 16-235, chroma 16-240 ('420v').
+    Video,
+}
+
+/// Where a YUV frame's chroma lies.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum YuvChroma {
+    /// One plane of interleaved pairs: Cb, Cr (NV12: iOS '420f'/'420v') or, with `v_first`,
+    /// Cr, Cb (NV21).
+    Interleaved { data: Vec<u8>, row_stride: i64, v_first: bool },
+    /// Separate Cb and Cr planes, each with its row and pixel stride (I420; Android's
+    /// `YUV_420_888`).
+    Planar { u: Vec<u8>, u_row_stride: i64, u_pixel_stride: i64, v: Vec<u8>, v_row_stride: i64, v_pixel_stride: i64 },
+}
+
+/// A YUV 4:2:0 frame: luma `width` x `height`, chroma `ceil(width / 2)` x `ceil(height / 2)`.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct YuvFrame {
+    /// Luma samples.
+    pub y: Vec<u8>,
+    /// Bytes per luma row.
+    pub y_row_stride: i64,
+    /// Chroma samples.
+    pub chroma: YuvChroma,
+    /// Width in pixels.
+    pub width: i64,
+    /// Height in pixels.
+    pub height: i64,
+    /// Colour matrix.
+    pub matrix: YuvMatrix,
+    /// Code range.
+    pub range: YuvRange,
+}
+
+impl YuvFrame {
+    /// The core's view of this frame, with `crop` and `orientation`.
+    pub fn view(&self, crop: Option<CropRect>, orientation: i64) -> efficientformer::Result<classify::YuvImage<'_>> {
+        let dimension = |value: i64, what: &str| {
+            u32::try_from(value).map_err(|_| efficientformer::Error::InvalidGeometry(format!("{what} {value} is out of range")))
+        };
+        let (width, height) = (dimension(self.width, "width")?, dimension(self.height, "height")?);
+        let plane = classify::YuvPlane::from_signed;
+        let (u, v) = match &self.chroma {
+            YuvChroma::Interleaved { data, row_stride, v_first } => {
+                let second = data.get(1..).unwrap_or(&[]);
+                let (u, v) = if *v_first { (second, &data[..]) } else { (&data[..], second) };
+                (plane(u, *row_stride, 2)?, plane(v, *row_stride, 2)?)
+            }
+            YuvChroma::Planar { u, u_row_stride, u_pixel_stride, v, v_row_stride, v_pixel_stride } => {
+                (plane(u, *u_row_stride, *u_pixel_stride)?, plane(v, *v_row_stride, *v_pixel_stride)?)
+            }
+        };
+        Ok(classify::YuvImage {
+            y: plane(&self.y, self.y_row_stride, 1)?,
+            u,
+            v,
+            width,
+            height,
+            matrix: match self.matrix {
+                YuvMatrix::Bt601 => classify::YuvMatrix::Bt601,
+                YuvMatrix::Bt709 => classify::YuvMatrix::Bt709,
+            },
+            range: match self.range {
+                YuvRange::Full => classify::YuvRange::Full,
+                YuvRange::Video => classify::YuvRange::Video,
+            },
+            crop: crop.map(TryInto::try_into).transpose()?,
+            orientation: classify::image_input::exif_code(orientation)?,
+        })
+    }
+}
+
 /// One ranked class.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct Prediction {
@@ -101,6 +220,8 @@ pub struct Classification {
     pub probabilities: Vec<f32>,
     /// Raw logits (the distillation-averaged head, as timm's eval forward).
     pub logits: Vec<f32>,
+    /// Pooled features before the classifier, when the classifier was built with `embedding`.
+    pub embedding: Option<Vec<f32>>,
 }
 
 impl From<classify::Classification> for Classification {
@@ -113,6 +234,7 @@ impl From<classify::Classification> for Classification {
                 .collect(),
             probabilities: result.probabilities,
             logits: result.logits,
+            embedding: result.embedding,
         }
     }
 }

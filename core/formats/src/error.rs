@@ -96,7 +96,21 @@ pub enum Error {
         /// Bytes per row.
         row_stride: u32,
     },
-    /// Width, height, row stride or orientation are impossible.
+    /// One plane of a YUV frame holds fewer bytes than the frame's geometry needs.
+    #[error("the {plane} plane holds {len} bytes; the frame's width, height and strides need {needed}")]
+    PlaneTooSmall {
+        /// `Y`, `U` or `V`.
+        plane: &'static str,
+        /// Bytes given.
+        len: usize,
+        /// Bytes needed.
+        needed: usize,
+    },
+    /// The caller cancelled the call (a cancelled Swift `Task` or Kotlin coroutine); the
+    /// network stopped at the next stage boundary.
+    #[error("cancelled")]
+    Cancelled,
+    /// Width, height, row stride, crop or orientation are impossible.
     #[error("invalid image geometry: {0}")]
     InvalidGeometry(String),
     /// The network produced a NaN or an infinity from finite weights and inputs: an overflow
@@ -144,6 +158,8 @@ impl Error {
             Error::InvalidGeometry(_) => 14,
             Error::Write { .. } => 15,
             Error::NonFiniteOutput { .. } => 16,
+            Error::Cancelled => 17,
+            Error::PlaneTooSmall { .. } => 18,
         }
     }
 }

@@ -1,5 +1,6 @@
 //! What apps hand the SDK: encoded files (JPEG, PNG, WebP) and raw camera/bitmap buffers with
-//! a row stride and an EXIF-style orientation, turned into upright RGB images.
+//! a row stride, a crop rectangle and an EXIF-style orientation, turned into upright RGB
+//! images. YUV camera frames are in [`crate::yuv`].
 
 use std::io::Cursor;
 
@@ -7,6 +8,7 @@ use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageReader, RgbImage};
 
 use crate::error::{Error, Result};
+use crate::region::Rect;
 
 /// Byte order of a raw pixel buffer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -62,14 +64,17 @@ pub struct PixelBuffer<'a> {
     pub row_stride: u32,
     /// Byte order.
     pub format: PixelFormat,
-    /// EXIF orientation 1-8 of the buffer (1 = upright); the SDK rotates it upright.
+    /// EXIF orientation 1-8 of the buffer (1 = upright); the SDK rotates it upright after
+    /// cropping.
     pub orientation: u8,
+    /// The part of the buffer to classify, in buffer coordinates (`None`: all of it).
+    pub crop: Option<Rect>,
 }
 
 impl<'a> PixelBuffer<'a> {
-    /// A buffer described in the signed integers of Kotlin and Swift: negative or oversized
-    /// values are [`Error::InvalidGeometry`] (an orientation outside 0-255 too; 1-8 are
-    /// checked later), so every binding rejects them alike.
+    /// An uncropped buffer described in the signed integers of Kotlin and Swift: negative or
+    /// oversized values are [`Error::InvalidGeometry`] (an orientation outside 0-255 too; 1-8
+    /// are checked later), so every binding rejects them alike.
     pub fn from_signed(
         data: &'a [u8],
         width: i64,
@@ -87,12 +92,12 @@ impl<'a> PixelBuffer<'a> {
             height: dimension(height, "height")?,
             row_stride: dimension(row_stride, "row stride")?,
             format,
-            orientation: u8::try_from(orientation)
-                .map_err(|_| Error::InvalidGeometry(format!("orientation {orientation} is not an EXIF code (1-8)")))?,
+            orientation: exif_code(orientation)?,
+            crop: None,
         })
     }
 
-    /// Checks geometry and size, then copies the visible pixels into an upright RGB image.
+    /// Checks geometry and size, then copies the crop rectangle into an upright RGB image.
     pub fn to_rgb(&self) -> Result<RgbImage> {
         let bpp = self.format.bytes_per_pixel();
         let (width, height) = (self.width as usize, self.height as usize);
@@ -120,16 +125,25 @@ impl<'a> PixelBuffer<'a> {
             });
         }
         let orientation = orientation(self.orientation)?;
+        let crop = Rect::within(self.crop, self.width, self.height)?;
         let offsets = self.format.rgb_offsets();
-        let mut rgb = Vec::with_capacity(width * height * 3);
-        for row in self.data.chunks(stride).take(height) {
-            for pixel in row[..row_bytes].chunks_exact(bpp) {
-                rgb.extend(offsets.map(|o| pixel[o]));
+        let columns = crop.x as usize * bpp..(crop.x + crop.width) as usize * bpp;
+        let mut rgb = vec![0u8; crop.width as usize * crop.height as usize * 3];
+        let rows = self.data.chunks(stride).skip(crop.y as usize);
+        for (row, out) in rows.zip(rgb.chunks_exact_mut(crop.width as usize * 3)) {
+            for (pixel, out) in row[columns.clone()].chunks_exact(bpp).zip(out.chunks_exact_mut(3)) {
+                out.copy_from_slice(&offsets.map(|o| pixel[o]));
             }
         }
-        let image = RgbImage::from_raw(self.width, self.height, rgb).expect("width * height RGB pixels");
+        let image = RgbImage::from_raw(crop.width, crop.height, rgb).expect("width * height RGB pixels");
         Ok(upright(image, orientation))
     }
+}
+
+/// An orientation passed as a signed integer, narrowed to a byte (1-8 are checked later).
+pub fn exif_code(orientation: i64) -> Result<u8> {
+    u8::try_from(orientation)
+        .map_err(|_| Error::InvalidGeometry(format!("orientation {orientation} is not an EXIF code (1-8)")))
 }
 
 /// EXIF orientation code → `image`'s orientation.
@@ -138,7 +152,7 @@ pub fn orientation(code: u8) -> Result<Orientation> {
         .ok_or_else(|| Error::InvalidGeometry(format!("EXIF orientation must be 1-8, got {code}")))
 }
 
-fn upright(image: RgbImage, orientation: Orientation) -> RgbImage {
+pub(crate) fn upright(image: RgbImage, orientation: Orientation) -> RgbImage {
     if orientation == Orientation::NoTransforms {
         return image;
     }

@@ -45,3 +45,8 @@ fn encoded_image_corpus() {
 fn pixel_buffer_corpus() {
     replay("pixel_buffer", fuzzing::pixel_buffer, &[]);
 }
+
+#[test]
+fn yuv_frame_corpus() {
+    replay("yuv_frame", fuzzing::yuv_frame, &[]);
+}

@@ -6,11 +6,14 @@ use std::time::{Duration, Instant};
 
 use burn::tensor::{Tensor, TensorData};
 
+use super::cancel::CancelToken;
 use super::cpu_threads::CpuThreads;
 use super::image_input::{self, PixelBuffer};
-use super::model_file::SEEDED_SOURCE;
-use super::prediction::Classification;
+use super::labels::Labels;
+use super::model_file::{LABELS_KEY, SEEDED_SOURCE};
+use super::prediction::{Classification, Ranking};
 use super::preprocess;
+use super::yuv::YuvImage;
 use crate::accounting;
 use crate::backend::{Backend, BackendDevice};
 use crate::config::{Config, IMAGE_SIZE, NUM_STAGES, Variant};
@@ -51,14 +54,23 @@ impl BackendChoice {
 }
 
 /// How to build a [`Classifier`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ClassifierOptions {
     /// Device choice.
     pub backend: BackendChoice,
     /// Threads for CPU inference (`None`: one per core).
     pub cpu_threads: Option<usize>,
-    /// How many ranked classes [`Classification::top`] holds.
+    /// How many ranked classes [`Classification::top`] holds at most.
     pub top_k: usize,
+    /// Least softmax probability a class in [`Classification::top`] has (0: none).
+    pub score_threshold: f32,
+    /// One name per class (`None`: the `labels` the SDK model file carries, else ImageNet-1k
+    /// for a 1000-class model, else `class <index>`); [`Labels::parse_lines`] reads a labels
+    /// file.
+    pub labels: Option<Vec<String>>,
+    /// Also return the pooled features before the classifier
+    /// ([`Classification::embedding`]), for retrieval and few-shot apps.
+    pub embedding: bool,
     /// Where the GPU runtime keeps its autotune and kernel cache (mobile apps pass their cache
     /// directory). Process-wide: the last classifier created with one sets it. Results persist
     /// across runs only in builds with the `persistent-gpu-cache` feature (Linux, Android,
@@ -70,7 +82,16 @@ pub struct ClassifierOptions {
 
 impl Default for ClassifierOptions {
     fn default() -> Self {
-        ClassifierOptions { backend: BackendChoice::Auto, cpu_threads: None, top_k: 5, gpu_cache_dir: None, expected_variant: None }
+        ClassifierOptions {
+            backend: BackendChoice::Auto,
+            cpu_threads: None,
+            top_k: 5,
+            score_threshold: 0.0,
+            labels: None,
+            embedding: false,
+            gpu_cache_dir: None,
+            expected_variant: None,
+        }
     }
 }
 
@@ -108,12 +129,36 @@ pub struct FeatureMaps {
     pub values: [Vec<f32>; NUM_STAGES],
 }
 
+/// An image in any form the SDK reads.
+#[derive(Debug, Clone, Copy)]
+pub enum ImageInput<'a> {
+    /// JPEG, PNG or WebP bytes (EXIF orientation applied).
+    Encoded(&'a [u8]),
+    /// Interleaved 8-bit pixels (bitmaps, BGRA/RGBA camera frames), read in place.
+    Pixels(PixelBuffer<'a>),
+    /// A YUV 4:2:0 camera frame, read in place.
+    Yuv(YuvImage<'a>),
+}
+
+impl ImageInput<'_> {
+    /// The normalised `[3, 224, 224]` network input.
+    fn preprocess(&self) -> Result<Vec<f32>> {
+        let rgb = match self {
+            ImageInput::Encoded(bytes) => image_input::decode(bytes)?,
+            ImageInput::Pixels(pixels) => pixels.to_rgb()?,
+            ImageInput::Yuv(frame) => frame.to_rgb()?,
+        };
+        preprocess::preprocess(&rgb)
+    }
+}
+
 /// A loaded EfficientFormerV2 ready to classify. `Send + Sync`: share one across threads.
 #[derive(Debug)]
 pub struct Classifier {
     model: EfficientFormerV2,
     threads: CpuThreads,
-    top_k: usize,
+    ranking: Ranking,
+    embedding: bool,
     info: ModelInfo,
 }
 
@@ -147,6 +192,9 @@ impl Classifier {
         if options.cpu_threads == Some(0) {
             return Err(Error::InvalidInput("cpu_threads must be at least 1".into()));
         }
+        if !(0.0..=1.0).contains(&options.score_threshold) {
+            return Err(Error::InvalidInput(format!("score_threshold must be within 0-1, got {}", options.score_threshold)));
+        }
         let weight_dtype = state.dtype;
         let config = weights::spec::infer_config(&state)?;
         if let Some(expected) = options.expected_variant {
@@ -158,6 +206,8 @@ impl Classifier {
         if let Some(dir) = &options.gpu_cache_dir {
             cubecl_environment::environment::set_root(dir.clone());
         }
+        let file_labels = state.metadata.get(LABELS_KEY).map(|text| Labels::parse_lines(text));
+        let labels = Labels::new(options.labels.or(file_labels), config.num_classes)?;
         let (backend, opened, backend_note) = select_backend(options.backend)?;
         let model = EfficientFormerV2::load(state, &opened.device)?;
         let threads = CpuThreads::new(backend, options.cpu_threads)?;
@@ -173,7 +223,8 @@ impl Classifier {
             untrained,
             cpu_threads: threads.count(),
         };
-        Ok(Classifier { model, threads, top_k: options.top_k, info })
+        let ranking = Ranking { top_k: options.top_k, score_threshold: options.score_threshold, labels };
+        Ok(Classifier { model, threads, ranking, embedding: options.embedding, info })
     }
 
     /// What runs.
@@ -189,31 +240,67 @@ impl Classifier {
         Ok(start.elapsed())
     }
 
+    /// Classifies an image in any form the SDK reads.
+    pub fn classify(&self, input: ImageInput<'_>) -> Result<Classification> {
+        self.classify_cancellable(input, &CancelToken::new())
+    }
+
+    /// [`Classifier::classify`], ending with [`Error::Cancelled`] at the next check after
+    /// `cancel` is cancelled (before decoding, before the network, and before each stage).
+    pub fn classify_cancellable(&self, input: ImageInput<'_>, cancel: &CancelToken) -> Result<Classification> {
+        cancel.check()?;
+        let values = input.preprocess()?;
+        let mut results = self.classify_values(values, 1, cancel)?;
+        Ok(results.pop().expect("one image in, one result out"))
+    }
+
     /// Classifies an encoded image (JPEG, PNG, WebP; EXIF orientation applied).
     pub fn classify_encoded(&self, bytes: &[u8]) -> Result<Classification> {
-        let image = image_input::decode(bytes)?;
-        self.classify_normalized(preprocess::preprocess(&image)?)
+        self.classify(ImageInput::Encoded(bytes))
     }
 
     /// Classifies a raw pixel buffer (camera frame, bitmap), read in place.
     pub fn classify_pixels(&self, pixels: &PixelBuffer<'_>) -> Result<Classification> {
-        self.classify_normalized(preprocess::preprocess(&pixels.to_rgb()?)?)
+        self.classify(ImageInput::Pixels(*pixels))
+    }
+
+    /// Classifies a YUV 4:2:0 camera frame, read in place.
+    pub fn classify_yuv(&self, frame: &YuvImage<'_>) -> Result<Classification> {
+        self.classify(ImageInput::Yuv(*frame))
     }
 
     /// Classifies several encoded images in one batch.
     pub fn classify_encoded_batch(&self, images: &[&[u8]]) -> Result<Vec<Classification>> {
         let mut values = Vec::with_capacity(images.len() * 3 * IMAGE_SIZE * IMAGE_SIZE);
         for bytes in images {
-            values.extend(preprocess::preprocess(&image_input::decode(bytes)?)?);
+            values.extend(ImageInput::Encoded(bytes).preprocess()?);
         }
-        self.classify_tensor(&values, images.len())
+        self.classify_values(checked_tensor(&values, images.len())?, images.len(), &CancelToken::new())
     }
 
     /// Classifies already-normalised images `[batch, 3, 224, 224]` (row-major `f32`).
     pub fn classify_tensor(&self, values: &[f32], batch: usize) -> Result<Vec<Classification>> {
-        let logits = self.logits(values, batch)?;
-        let classes = self.info.config.num_classes;
-        Ok(logits.chunks(classes).map(|row| Classification::from_logits(row.to_vec(), self.top_k)).collect())
+        self.classify_values(checked_tensor(values, batch)?, batch, &CancelToken::new())
+    }
+
+    /// One forward pass over checked values, ranked per image.
+    fn classify_values(&self, values: Vec<f32>, batch: usize, cancel: &CancelToken) -> Result<Vec<Classification>> {
+        cancel.check()?;
+        let images = self.images(values, batch);
+        let (logits, embedding) = self.run(|| {
+            let output = self.model.forward_until(images, self.embedding, &|| cancel.is_cancelled())?;
+            Ok::<_, Error>((read_back(output.logits)?, output.embedding.map(read_back).transpose()?))
+        })?;
+        let logits = self.finite(logits, "logits")?;
+        let embedding = embedding.map(|values| self.finite(values, "embedding")).transpose()?;
+        let (classes, channels) = (self.info.config.num_classes, self.info.config.widths[NUM_STAGES - 1]);
+        Ok((0..batch)
+            .map(|i| {
+                let row = logits[i * classes..(i + 1) * classes].to_vec();
+                let features = embedding.as_ref().map(|e| e[i * channels..(i + 1) * channels].to_vec());
+                Classification::from_logits(row, features, &self.ranking)
+            })
+            .collect())
     }
 
     /// The four stage feature maps (backbone mode) of normalised images.
@@ -226,11 +313,6 @@ impl Classifier {
             .collect::<Result<_>>()?;
         let values = values.try_into().expect("four stages in, four maps out");
         Ok(FeatureMaps { shapes, values })
-    }
-
-    fn classify_normalized(&self, values: Vec<f32>) -> Result<Classification> {
-        let logits = self.logits_unchecked(values, 1)?;
-        Ok(Classification::from_logits(logits, self.top_k))
     }
 
     /// Raw logits `[batch, classes]` of normalised images `[batch, 3, 224, 224]`.

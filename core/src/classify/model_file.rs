@@ -9,6 +9,7 @@
 //! | `num_classes` | classifier outputs |
 //! | `dtype` | `f32` or `f16` |
 //! | `source` | file name it was converted from, or `seeded` for the untrained default |
+//! | `labels` | optional: one class name per line, in class order |
 
 use std::collections::HashMap;
 
@@ -25,12 +26,24 @@ use crate::weights::state_dict::{StateDict, WeightDtype};
 pub const FORMAT: &str = "efficientformer-sdk";
 /// `format_version` metadata value written by this release.
 pub const FORMAT_VERSION: &str = "1";
+/// Metadata key of the class names (one per line).
+pub const LABELS_KEY: &str = "labels";
 /// `source` of the seeded, untrained weights.
 pub const SEEDED_SOURCE: &str = "seeded";
 
-/// Serialises `state` (any readable checkpoint) as an SDK model file.
-pub fn write(state: &StateDict, dtype: WeightDtype, source: &str) -> Result<Vec<u8>> {
+/// Serialises `state` (any readable checkpoint) as an SDK model file, with the class names
+/// when given (one per class).
+pub fn write(state: &StateDict, dtype: WeightDtype, source: &str, labels: Option<&[String]>) -> Result<Vec<u8>> {
     let config = spec::infer_config(state)?;
+    if let Some(names) = labels {
+        if names.len() != config.num_classes || names.iter().any(|n| n.contains(['\n', '\r'])) {
+            return Err(Error::InvalidInput(format!(
+                "labels must be {} single-line names, got {}",
+                config.num_classes,
+                names.len()
+            )));
+        }
+    }
     spec::check_tensors(state, &config)?;
     let (safetensors_dtype, encode): (Dtype, fn(&[f32]) -> Vec<u8>) = match dtype {
         WeightDtype::F32 => (Dtype::F32, |v| v.iter().flat_map(|x| x.to_le_bytes()).collect()),
@@ -52,7 +65,7 @@ pub fn write(state: &StateDict, dtype: WeightDtype, source: &str) -> Result<Vec<
         let view = TensorView::new(safetensors_dtype, shape.clone(), bytes).expect("shape matches bytes");
         (key.clone(), view)
     });
-    let metadata = HashMap::from([
+    let mut metadata = HashMap::from([
         ("format".to_owned(), FORMAT.to_owned()),
         ("format_version".to_owned(), FORMAT_VERSION.to_owned()),
         ("variant".to_owned(), config.variant().name().to_owned()),
@@ -60,6 +73,9 @@ pub fn write(state: &StateDict, dtype: WeightDtype, source: &str) -> Result<Vec<
         ("dtype".to_owned(), dtype.name().to_owned()),
         ("source".to_owned(), source.to_owned()),
     ]);
+    if let Some(names) = labels {
+        metadata.insert(LABELS_KEY.to_owned(), names.join("\n"));
+    }
     safetensors::serialize(views, Some(metadata))
         .map_err(|e| Error::InvalidModelFile(format!("cannot serialise: {e}")))
 }

@@ -1,6 +1,6 @@
 //! What a classification returns.
 
-use super::labels::label;
+use super::labels::Labels;
 
 /// One ranked class.
 #[derive(Debug, Clone, PartialEq)]
@@ -16,17 +16,31 @@ pub struct Prediction {
 /// The result for one image.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Classification {
-    /// The `top_k` best classes, best first.
+    /// At most `top_k` classes scoring at least the threshold, best first.
     pub top: Vec<Prediction>,
     /// Softmax over all classes.
     pub probabilities: Vec<f32>,
     /// Raw logits (`(head + head_dist) / 2`).
     pub logits: Vec<f32>,
+    /// The pooled features before the classifier (timm `forward_head(x, pre_logits=True)`),
+    /// when the classifier was built with `embedding` on.
+    pub embedding: Option<Vec<f32>>,
+}
+
+/// How logits become ranked, named predictions.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ranking {
+    /// Most classes returned.
+    pub top_k: usize,
+    /// Least probability a returned class has (0: no threshold).
+    pub score_threshold: f32,
+    /// Class names.
+    pub labels: Labels,
 }
 
 impl Classification {
     /// Ranks one row of logits.
-    pub fn from_logits(logits: Vec<f32>, top_k: usize) -> Classification {
+    pub fn from_logits(logits: Vec<f32>, embedding: Option<Vec<f32>>, ranking: &Ranking) -> Classification {
         let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
         let exp: Vec<f64> = logits.iter().map(|&l| f64::from(l - max).exp()).collect();
         let sum: f64 = exp.iter().sum();
@@ -35,13 +49,14 @@ impl Classification {
         order.sort_by(|&a, &b| logits[b].total_cmp(&logits[a]).then(a.cmp(&b)));
         let top = order
             .into_iter()
-            .take(top_k)
+            .take(ranking.top_k)
+            .take_while(|&class| probabilities[class] >= ranking.score_threshold)
             .map(|class| Prediction {
                 class_index: class as u32,
-                label: label(class, logits.len()),
+                label: ranking.labels.get(class),
                 score: probabilities[class],
             })
             .collect();
-        Classification { top, probabilities, logits }
+        Classification { top, probabilities, logits, embedding }
     }
 }

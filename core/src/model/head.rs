@@ -3,6 +3,8 @@
 //!
 //! All of it is affine, so it folds at load time into one linear layer on the spatial mean of
 //! the last stage: the BatchNorm commutes with the mean, and the two heads average into one.
+//! The embedding (timm `forward_head(x, pre_logits=True)`, what `num_classes=0` returns) is
+//! the norm applied to that mean: one scale and shift per channel.
 
 use burn::tensor::module::linear;
 use burn::tensor::{Device, Tensor, TensorData};
@@ -17,6 +19,19 @@ pub struct ClassifierHead {
     /// `[channels, classes]` (burn's `linear` takes `x @ w`).
     weight: Tensor<2>,
     bias: Tensor<1>,
+    /// `[1, channels]`: the norm's `gamma / sqrt(var + eps)`.
+    norm_scale: Tensor<2>,
+    /// `[1, channels]`: the norm's `beta - mean * scale`.
+    norm_shift: Tensor<2>,
+}
+
+/// Logits `[B, classes]`, and the pooled features `[B, channels]` when asked for.
+#[derive(Debug, Clone)]
+pub struct HeadOutput {
+    /// `(head + head_dist) / 2`.
+    pub logits: Tensor<2>,
+    /// `norm(x)` averaged over the map.
+    pub embedding: Option<Tensor<2>>,
 }
 
 impl ClassifierHead {
@@ -47,16 +62,27 @@ impl ClassifierHead {
             }
             bias.push(b as f32);
         }
+        let norm_shift: Vec<f32> = (beta.iter().zip(&norm.running_mean).zip(&scale))
+            .map(|((&b, &m), &s)| (f64::from(b) - f64::from(m) * f64::from(s)) as f32)
+            .collect();
         Ok(ClassifierHead {
             weight: Tensor::from_data(TensorData::new(weight, [channels, classes]), device),
             bias: Tensor::from_data(TensorData::new(bias, [classes]), device),
+            norm_scale: Tensor::from_data(TensorData::new(scale, [1, channels]), device),
+            norm_shift: Tensor::from_data(TensorData::new(norm_shift, [1, channels]), device),
         })
     }
 
     /// `[B, C, H, W] -> [B, classes]` logits.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
+        self.forward_with(x, false).logits
+    }
+
+    /// Logits, and the embedding when `embed` is set.
+    pub fn forward_with(&self, x: Tensor<4>, embed: bool) -> HeadOutput {
         let [batch, channels, _, _] = x.dims();
         let pooled = x.mean_dims(&[2, 3]).reshape([batch, channels]);
-        linear(pooled, self.weight.clone(), Some(self.bias.clone()))
+        let embedding = embed.then(|| pooled.clone() * self.norm_scale.clone() + self.norm_shift.clone());
+        HeadOutput { logits: linear(pooled, self.weight.clone(), Some(self.bias.clone())), embedding }
     }
 }

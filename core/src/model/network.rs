@@ -4,7 +4,7 @@
 
 use burn::tensor::{Device, Tensor};
 
-use super::head::ClassifierHead;
+use super::head::{ClassifierHead, HeadOutput};
 use super::profile::{LayerKind, LayerTime, LayerTimer};
 use super::stage::EfficientFormerV2Stage;
 use super::stem::Stem4;
@@ -59,9 +59,22 @@ impl EfficientFormerV2 {
 
     /// Logits `[B, classes]` for normalised images `[B, 3, 224, 224]`.
     pub fn forward(&self, images: Tensor<4>) -> Result<Tensor<2>> {
+        Ok(self.forward_until(images, false, &|| false)?.logits)
+    }
+
+    /// Logits, and the pooled embedding `[B, channels]` when `embed` is set; checks
+    /// `cancelled` before each stage and stops with [`Error::Cancelled`] once it is true (on a
+    /// GPU, work already queued still runs).
+    pub fn forward_until(&self, images: Tensor<4>, embed: bool, cancelled: &dyn Fn() -> bool) -> Result<HeadOutput> {
         check_input(&images)?;
-        let x = self.stages.iter().fold(self.stem.forward(images), |x, s| s.forward(x));
-        Ok(self.head.forward(x))
+        let mut x = self.stem.forward(images);
+        for stage in &self.stages {
+            if cancelled() {
+                return Err(Error::Cancelled);
+            }
+            x = stage.forward(x);
+        }
+        Ok(self.head.forward_with(x, embed))
     }
 
     /// Logits and the four stage feature maps.

@@ -1,28 +1,39 @@
-//! `efficientformer classify IMAGE... [--model FILE] [--backend B] [--top-k N] [--json] [--logits]`
+//! `efficientformer classify IMAGE... [--model FILE] [--backend B] [--top-k N] [--threshold P]
+//! [--labels FILE] [--json] [--logits] [--embedding]`, or `classify --raw FILE ...` for a raw
+//! camera frame ([`crate::raw_frame`]).
 
 use std::path::PathBuf;
 
-use efficientformer::classify::{Classification, Classifier, ClassifierOptions, ModelInfo};
+use efficientformer::classify::{Classification, Classifier, ClassifierOptions, ImageInput, Labels, ModelInfo};
 use efficientformer::{Error, Result};
 use serde::Serialize;
 
 use crate::progress::with_spinner;
+use crate::raw_frame::RawArgs;
 use crate::{BackendArg, ModelArg};
 
 /// Arguments of `classify`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// Images to classify.
-    #[arg(required = true)]
+    /// Images to classify (JPEG, PNG, WebP).
+    #[arg(required_unless_present = "raw")]
     images: Vec<PathBuf>,
+    #[command(flatten)]
+    raw: RawArgs,
     #[command(flatten)]
     model: ModelArg,
     /// Where to run.
     #[arg(long, value_enum, default_value = "auto")]
     backend: BackendArg,
-    /// Ranked classes to print per image.
+    /// Ranked classes to print per image, at most.
     #[arg(long, default_value_t = 5)]
     top_k: usize,
+    /// Least probability (0-1) of a printed class.
+    #[arg(long, default_value_t = 0.0)]
+    threshold: f32,
+    /// Class names, one per line (default: the model file's, or ImageNet-1k).
+    #[arg(long)]
+    labels: Option<PathBuf>,
     /// CPU threads (default: one per core).
     #[arg(long)]
     threads: Option<usize>,
@@ -32,6 +43,9 @@ pub struct Args {
     /// Include the raw logits in the JSON.
     #[arg(long, requires = "json")]
     logits: bool,
+    /// Include the embedding (pooled features before the classifier) in the JSON.
+    #[arg(long, requires = "json")]
+    embedding: bool,
 }
 
 /// `model` object of the JSON output.
@@ -77,6 +91,8 @@ struct ResultJson {
     top: Vec<PredictionJson>,
     #[serde(skip_serializing_if = "Option::is_none")]
     logits: Option<Vec<f32>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    embedding: Option<Vec<f32>>,
 }
 
 #[derive(Serialize)]
@@ -94,12 +110,24 @@ pub fn load(model: &ModelArg, options: ClassifierOptions) -> Result<Classifier> 
     })
 }
 
+/// Reads a file the command names.
+fn read(path: &std::path::Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })
+}
+
 /// Runs `classify`.
 pub fn run(args: Args) -> Result<()> {
+    let labels = match &args.labels {
+        Some(path) => Some(Labels::parse_lines(&String::from_utf8_lossy(&read(path)?))),
+        None => None,
+    };
     let options = ClassifierOptions {
         backend: args.backend.choice(),
         cpu_threads: args.threads,
         top_k: args.top_k,
+        score_threshold: args.threshold,
+        labels,
+        embedding: args.embedding,
         ..ClassifierOptions::default()
     };
     let classifier = load(&args.model, options)?;
@@ -107,9 +135,12 @@ pub fn run(args: Args) -> Result<()> {
         with_spinner("warming up the GPU (shader compilation, autotuning)", || classifier.prewarm())?;
     }
     let mut results = Vec::new();
+    if let Some(path) = &args.raw.raw {
+        let data = read(path)?;
+        results.push((path, classifier.classify(args.raw.input(&data)?)?));
+    }
     for path in &args.images {
-        let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.clone(), source })?;
-        results.push((path, classifier.classify_encoded(&bytes)?));
+        results.push((path, classifier.classify(ImageInput::Encoded(&read(path)?))?));
     }
     let info = classifier.info();
     if args.json {
@@ -142,5 +173,6 @@ fn result_json(path: &std::path::Path, c: Classification, with_logits: bool) -> 
         image: path.display().to_string(),
         top: c.top.into_iter().map(|p| PredictionJson { class_index: p.class_index, label: p.label, score: p.score }).collect(),
         logits: with_logits.then_some(c.logits),
+        embedding: c.embedding,
     }
 }

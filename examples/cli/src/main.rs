@@ -7,6 +7,7 @@ mod convert;
 mod info;
 mod probe;
 mod progress;
+mod raw_frame;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -24,7 +25,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Classify images (JPEG, PNG, WebP) with a model file or the embedded default.
+    /// Classify images (JPEG, PNG, WebP) or a raw camera frame with a model file or the
+    /// embedded default.
     Classify(classify::Args),
     /// Convert a checkpoint (official .pth, timm .safetensors) to the SDK's model file.
     Convert(convert::Args),

@@ -1,13 +1,25 @@
 #if canImport(UIKit)
 import UIKit
 
+// Written against Apple's documented UIKit API; not built on our Linux machines.
+
 extension Classifier {
-    /// Classifies a `UIImage`, honouring its `imageOrientation`.
-    public func classify(image: UIImage) throws(EfficientFormerError) -> Classification {
+    /// Classifies a `UIImage`, honouring its `imageOrientation`; `regionOfInterest` is in the
+    /// pixels of its `cgImage`, before orientation.
+    public func classify(image: UIImage, regionOfInterest: CGRect? = nil) throws(EfficientFormerError) -> Classification {
+        try classify(cgImage: Self.cgImage(image), regionOfInterest: regionOfInterest, orientation: Self.exifOrientation(image.imageOrientation))
+    }
+
+    /// ``classify(image:regionOfInterest:)`` off the caller's thread, cancellable.
+    public func classify(image: UIImage, regionOfInterest: CGRect? = nil) async throws -> Classification {
+        try await classify(cgImage: Self.cgImage(image), regionOfInterest: regionOfInterest, orientation: Self.exifOrientation(image.imageOrientation))
+    }
+
+    private static func cgImage(_ image: UIImage) throws(EfficientFormerError) -> CGImage {
         guard let cgImage = image.cgImage else {
-            throw .InvalidImage(code: 11, message: "the UIImage has no CGImage (CIImage-backed images are not supported)")
+            throw .invalidImage(code: 11, message: "the UIImage has no CGImage (CIImage-backed images are not supported)")
         }
-        return try classify(cgImage: cgImage, orientation: Self.exifOrientation(image.imageOrientation))
+        return cgImage
     }
 
     private static func exifOrientation(_ orientation: UIImage.Orientation) -> Int {

@@ -634,6 +634,164 @@ fileprivate struct FfiConverterData: FfiConverterRustBuffer {
 
 
 /**
+ * A flag the Swift layer cancels when the `Task` awaiting a call is cancelled; the call then
+ * ends with `NativeError::Cancelled` at its next check (before each network stage).
+ */
+public protocol CancellationTokenProtocol: AnyObject, Sendable {
+    
+    /**
+     * Asks the calls holding this token to stop.
+     */
+    func cancel() 
+    
+    /**
+     * Whether [`CancellationToken::cancel`] was called.
+     */
+    func isCancelled()  -> Bool
+    
+}
+/**
+ * A flag the Swift layer cancels when the `Task` awaiting a call is cancelled; the call then
+ * ends with `NativeError::Cancelled` at its next check (before each network stage).
+ */
+open class CancellationToken: CancellationTokenProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_efficientformer_ffi_fn_clone_cancellationtoken(self.handle, $0) }
+    }
+    /**
+     * A token not yet cancelled.
+     */
+public convenience init() {
+    let handle =
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_efficientformer_ffi_fn_constructor_cancellationtoken_new(uniffiCallStatus
+    )
+}
+    self.init(unsafeFromHandle: handle)
+}
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_efficientformer_ffi_fn_free_cancellationtoken(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Asks the calls holding this token to stop.
+     */
+open func cancel()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_efficientformer_ffi_fn_method_cancellationtoken_cancel(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Whether [`CancellationToken::cancel`] was called.
+     */
+open func isCancelled() -> Bool  {
+    return try!  FfiConverterBool.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_efficientformer_ffi_fn_method_cancellationtoken_is_cancelled(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCancellationToken: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = CancellationToken
+
+    public static func lift(_ handle: UInt64) throws -> CancellationToken {
+        return CancellationToken(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: CancellationToken) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CancellationToken {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: CancellationToken, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCancellationToken_lift(_ handle: UInt64) throws -> CancellationToken {
+    return try FfiConverterTypeCancellationToken.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCancellationToken_lower(_ value: CancellationToken) -> UInt64 {
+    return FfiConverterTypeCancellationToken.lower(value)
+}
+
+
+
+
+
+
+/**
  * One loaded EfficientFormerV2 network on one device, wrapped in Swift by the hand-written
  * `EfficientFormer.Classifier`.
  */
@@ -642,19 +800,25 @@ public protocol NativeClassifierProtocol: AnyObject, Sendable {
     /**
      * Classifies encoded image bytes (JPEG, PNG, WebP; EXIF orientation applied).
      */
-    func classifyEncoded(bytes: Data) throws  -> Classification
+    func classifyEncoded(bytes: Data, cancel: CancellationToken?) throws  -> Classification
     
     /**
-     * Classifies a pixel buffer read in place: `row_stride` bytes per row, `orientation` an
-     * EXIF code (1 = upright).
+     * Classifies 8-bit pixels: `row_stride` bytes per row, `crop` in buffer pixels,
+     * `orientation` an EXIF code (1 = upright) applied after the crop.
      */
-    func classifyPixels(pixels: Data, width: Int64, height: Int64, rowStride: Int64, format: PixelFormat, orientation: Int64) throws  -> Classification
+    func classifyPixels(pixels: Data, width: Int64, height: Int64, rowStride: Int64, format: PixelFormat, crop: CropRect?, orientation: Int64, cancel: CancellationToken?) throws  -> Classification
     
     /**
      * Classifies `batch` preprocessed images: `[batch, 3, 224, 224]` normalised floats,
      * row-major.
      */
     func classifyTensor(values: [Float], batch: UInt32) throws  -> [Classification]
+    
+    /**
+     * Classifies a YUV 4:2:0 camera frame: `crop` in frame pixels, `orientation` an EXIF code
+     * applied after the crop.
+     */
+    func classifyYuv(frame: YuvFrame, crop: CropRect?, orientation: Int64, cancel: CancellationToken?) throws  -> Classification
     
     /**
      * What this classifier runs.
@@ -728,7 +892,7 @@ open class NativeClassifier: NativeClassifierProtocol, @unchecked Sendable {
      * meaningless predictions.
      */
 public static func embeddedDefault(config: ClassifierConfig)throws  -> NativeClassifier  {
-    return try  FfiConverterTypeNativeClassifier_lift(try rustCallWithError(FfiConverterTypeEfficientFormerError_lift) {
+    return try  FfiConverterTypeNativeClassifier_lift(try rustCallWithError(FfiConverterTypeNativeError_lift) {
         uniffiCallStatus in
     uniffi_efficientformer_ffi_fn_constructor_nativeclassifier_embedded_default(
         FfiConverterTypeClassifierConfig_lower(config),uniffiCallStatus
@@ -740,7 +904,7 @@ public static func embeddedDefault(config: ClassifierConfig)throws  -> NativeCla
      * Loads a model held in memory (an app asset), in any format `from_path` reads.
      */
 public static func fromBytes(bytes: Data, config: ClassifierConfig)throws  -> NativeClassifier  {
-    return try  FfiConverterTypeNativeClassifier_lift(try rustCallWithError(FfiConverterTypeEfficientFormerError_lift) {
+    return try  FfiConverterTypeNativeClassifier_lift(try rustCallWithError(FfiConverterTypeNativeError_lift) {
         uniffiCallStatus in
         FfiConverterByRefBytes.lower(bytes) { bytesFb in
     uniffi_efficientformer_ffi_fn_constructor_nativeclassifier_from_bytes(
@@ -755,7 +919,7 @@ public static func fromBytes(bytes: Data, config: ClassifierConfig)throws  -> Na
      * Loads a model file: SDK or timm safetensors, or an official `.pth` checkpoint.
      */
 public static func fromPath(path: String, config: ClassifierConfig)throws  -> NativeClassifier  {
-    return try  FfiConverterTypeNativeClassifier_lift(try rustCallWithError(FfiConverterTypeEfficientFormerError_lift) {
+    return try  FfiConverterTypeNativeClassifier_lift(try rustCallWithError(FfiConverterTypeNativeError_lift) {
         uniffiCallStatus in
     uniffi_efficientformer_ffi_fn_constructor_nativeclassifier_from_path(
         FfiConverterString.lower(path),
@@ -769,24 +933,25 @@ public static func fromPath(path: String, config: ClassifierConfig)throws  -> Na
     /**
      * Classifies encoded image bytes (JPEG, PNG, WebP; EXIF orientation applied).
      */
-open func classifyEncoded(bytes: Data)throws  -> Classification  {
-    return try  FfiConverterTypeClassification_lift(try rustCallWithError(FfiConverterTypeEfficientFormerError_lift) {
+open func classifyEncoded(bytes: Data, cancel: CancellationToken?)throws  -> Classification  {
+    return try  FfiConverterTypeClassification_lift(try rustCallWithError(FfiConverterTypeNativeError_lift) {
         uniffiCallStatus in
         FfiConverterByRefBytes.lower(bytes) { bytesFb in
     uniffi_efficientformer_ffi_fn_method_nativeclassifier_classify_encoded(
             self.uniffiCloneHandle(),
-        bytesFb,uniffiCallStatus
+        bytesFb,
+        FfiConverterOptionTypeCancellationToken.lower(cancel),uniffiCallStatus
     )
         }
 })
 }
     
     /**
-     * Classifies a pixel buffer read in place: `row_stride` bytes per row, `orientation` an
-     * EXIF code (1 = upright).
+     * Classifies 8-bit pixels: `row_stride` bytes per row, `crop` in buffer pixels,
+     * `orientation` an EXIF code (1 = upright) applied after the crop.
      */
-open func classifyPixels(pixels: Data, width: Int64, height: Int64, rowStride: Int64, format: PixelFormat, orientation: Int64)throws  -> Classification  {
-    return try  FfiConverterTypeClassification_lift(try rustCallWithError(FfiConverterTypeEfficientFormerError_lift) {
+open func classifyPixels(pixels: Data, width: Int64, height: Int64, rowStride: Int64, format: PixelFormat, crop: CropRect?, orientation: Int64, cancel: CancellationToken?)throws  -> Classification  {
+    return try  FfiConverterTypeClassification_lift(try rustCallWithError(FfiConverterTypeNativeError_lift) {
         uniffiCallStatus in
         FfiConverterByRefBytes.lower(pixels) { pixelsFb in
     uniffi_efficientformer_ffi_fn_method_nativeclassifier_classify_pixels(
@@ -796,7 +961,9 @@ open func classifyPixels(pixels: Data, width: Int64, height: Int64, rowStride: I
         FfiConverterInt64.lower(height),
         FfiConverterInt64.lower(rowStride),
         FfiConverterTypePixelFormat_lower(format),
-        FfiConverterInt64.lower(orientation),uniffiCallStatus
+        FfiConverterOptionTypeCropRect.lower(crop),
+        FfiConverterInt64.lower(orientation),
+        FfiConverterOptionTypeCancellationToken.lower(cancel),uniffiCallStatus
     )
         }
 })
@@ -807,12 +974,29 @@ open func classifyPixels(pixels: Data, width: Int64, height: Int64, rowStride: I
      * row-major.
      */
 open func classifyTensor(values: [Float], batch: UInt32)throws  -> [Classification]  {
-    return try  FfiConverterSequenceTypeClassification.lift(try rustCallWithError(FfiConverterTypeEfficientFormerError_lift) {
+    return try  FfiConverterSequenceTypeClassification.lift(try rustCallWithError(FfiConverterTypeNativeError_lift) {
         uniffiCallStatus in
     uniffi_efficientformer_ffi_fn_method_nativeclassifier_classify_tensor(
             self.uniffiCloneHandle(),
         FfiConverterSequenceFloat.lower(values),
         FfiConverterUInt32.lower(batch),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Classifies a YUV 4:2:0 camera frame: `crop` in frame pixels, `orientation` an EXIF code
+     * applied after the crop.
+     */
+open func classifyYuv(frame: YuvFrame, crop: CropRect?, orientation: Int64, cancel: CancellationToken?)throws  -> Classification  {
+    return try  FfiConverterTypeClassification_lift(try rustCallWithError(FfiConverterTypeNativeError_lift) {
+        uniffiCallStatus in
+    uniffi_efficientformer_ffi_fn_method_nativeclassifier_classify_yuv(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeYuvFrame_lower(frame),
+        FfiConverterOptionTypeCropRect.lower(crop),
+        FfiConverterInt64.lower(orientation),
+        FfiConverterOptionTypeCancellationToken.lower(cancel),uniffiCallStatus
     )
 })
 }
@@ -834,7 +1018,7 @@ open func info() -> ModelInfo  {
      * milliseconds.
      */
 open func prewarm()throws  -> Double  {
-    return try  FfiConverterDouble.lift(try rustCallWithError(FfiConverterTypeEfficientFormerError_lift) {
+    return try  FfiConverterDouble.lift(try rustCallWithError(FfiConverterTypeNativeError_lift) {
         uniffiCallStatus in
     uniffi_efficientformer_ffi_fn_method_nativeclassifier_prewarm(
             self.uniffiCloneHandle(),uniffiCallStatus
@@ -906,6 +1090,10 @@ public struct Classification: Equatable, Hashable {
      * Raw logits (the distillation-averaged head, as timm's eval forward).
      */
     public var logits: [Float]
+    /**
+     * Pooled features before the classifier, when the classifier was built with `embedding`.
+     */
+    public var embedding: [Float]?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -918,10 +1106,14 @@ public struct Classification: Equatable, Hashable {
          */probabilities: [Float], 
         /**
          * Raw logits (the distillation-averaged head, as timm's eval forward).
-         */logits: [Float]) {
+         */logits: [Float], 
+        /**
+         * Pooled features before the classifier, when the classifier was built with `embedding`.
+         */embedding: [Float]?) {
         self.top = top
         self.probabilities = probabilities
         self.logits = logits
+        self.embedding = embedding
     }
 
     
@@ -942,7 +1134,8 @@ public struct FfiConverterTypeClassification: FfiConverterRustBuffer {
             try Classification(
                 top: FfiConverterSequenceTypePrediction.read(from: &buf), 
                 probabilities: FfiConverterSequenceFloat.read(from: &buf), 
-                logits: FfiConverterSequenceFloat.read(from: &buf)
+                logits: FfiConverterSequenceFloat.read(from: &buf), 
+                embedding: FfiConverterOptionSequenceFloat.read(from: &buf)
         )
     }
 
@@ -950,6 +1143,7 @@ public struct FfiConverterTypeClassification: FfiConverterRustBuffer {
         FfiConverterSequenceTypePrediction.write(value.top, into: &buf)
         FfiConverterSequenceFloat.write(value.probabilities, into: &buf)
         FfiConverterSequenceFloat.write(value.logits, into: &buf)
+        FfiConverterOptionSequenceFloat.write(value.embedding, into: &buf)
     }
 }
 
@@ -982,9 +1176,21 @@ public struct ClassifierConfig: Equatable, Hashable {
      */
     public var cpuThreads: UInt32?
     /**
-     * Ranked classes per result.
+     * Ranked classes per result, at most.
      */
     public var topK: UInt32
+    /**
+     * Least probability (0-1) of a ranked class.
+     */
+    public var scoreThreshold: Float
+    /**
+     * One name per class (`nil`: the model file's, else ImageNet-1k, else `class N`).
+     */
+    public var labels: [String]?
+    /**
+     * Also return the pooled features before the classifier.
+     */
+    public var embedding: Bool
     /**
      * Directory for the GPU kernel cache (an app's caches directory).
      */
@@ -1004,8 +1210,17 @@ public struct ClassifierConfig: Equatable, Hashable {
          * CPU threads (`nil`: one per core).
          */cpuThreads: UInt32? = nil, 
         /**
-         * Ranked classes per result.
+         * Ranked classes per result, at most.
          */topK: UInt32 = UInt32(5), 
+        /**
+         * Least probability (0-1) of a ranked class.
+         */scoreThreshold: Float = Float(0.0), 
+        /**
+         * One name per class (`nil`: the model file's, else ImageNet-1k, else `class N`).
+         */labels: [String]? = nil, 
+        /**
+         * Also return the pooled features before the classifier.
+         */embedding: Bool = false, 
         /**
          * Directory for the GPU kernel cache (an app's caches directory).
          */gpuCacheDir: String? = nil, 
@@ -1015,6 +1230,9 @@ public struct ClassifierConfig: Equatable, Hashable {
         self.backend = backend
         self.cpuThreads = cpuThreads
         self.topK = topK
+        self.scoreThreshold = scoreThreshold
+        self.labels = labels
+        self.embedding = embedding
         self.gpuCacheDir = gpuCacheDir
         self.expectedVariant = expectedVariant
     }
@@ -1038,6 +1256,9 @@ public struct FfiConverterTypeClassifierConfig: FfiConverterRustBuffer {
                 backend: FfiConverterTypeComputeBackend.read(from: &buf), 
                 cpuThreads: FfiConverterOptionUInt32.read(from: &buf), 
                 topK: FfiConverterUInt32.read(from: &buf), 
+                scoreThreshold: FfiConverterFloat.read(from: &buf), 
+                labels: FfiConverterOptionSequenceString.read(from: &buf), 
+                embedding: FfiConverterBool.read(from: &buf), 
                 gpuCacheDir: FfiConverterOptionString.read(from: &buf), 
                 expectedVariant: FfiConverterOptionString.read(from: &buf)
         )
@@ -1047,6 +1268,9 @@ public struct FfiConverterTypeClassifierConfig: FfiConverterRustBuffer {
         FfiConverterTypeComputeBackend.write(value.backend, into: &buf)
         FfiConverterOptionUInt32.write(value.cpuThreads, into: &buf)
         FfiConverterUInt32.write(value.topK, into: &buf)
+        FfiConverterFloat.write(value.scoreThreshold, into: &buf)
+        FfiConverterOptionSequenceString.write(value.labels, into: &buf)
+        FfiConverterBool.write(value.embedding, into: &buf)
         FfiConverterOptionString.write(value.gpuCacheDir, into: &buf)
         FfiConverterOptionString.write(value.expectedVariant, into: &buf)
     }
@@ -1065,6 +1289,95 @@ public func FfiConverterTypeClassifierConfig_lift(_ buf: RustBuffer) throws -> C
 #endif
 public func FfiConverterTypeClassifierConfig_lower(_ value: ClassifierConfig) -> RustBuffer {
     return FfiConverterTypeClassifierConfig.lower(value)
+}
+
+
+/**
+ * A rectangle in a frame's pixels, origin at its top-left, before its orientation applies.
+ */
+public struct CropRect: Equatable, Hashable {
+    /**
+     * First column.
+     */
+    public var x: Int64
+    /**
+     * First row.
+     */
+    public var y: Int64
+    /**
+     * Columns.
+     */
+    public var width: Int64
+    /**
+     * Rows.
+     */
+    public var height: Int64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * First column.
+         */x: Int64, 
+        /**
+         * First row.
+         */y: Int64, 
+        /**
+         * Columns.
+         */width: Int64, 
+        /**
+         * Rows.
+         */height: Int64) {
+        self.x = x
+        self.y = y
+        self.width = width
+        self.height = height
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CropRect: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCropRect: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CropRect {
+        return
+            try CropRect(
+                x: FfiConverterInt64.read(from: &buf), 
+                y: FfiConverterInt64.read(from: &buf), 
+                width: FfiConverterInt64.read(from: &buf), 
+                height: FfiConverterInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CropRect, into buf: inout [UInt8]) {
+        FfiConverterInt64.write(value.x, into: &buf)
+        FfiConverterInt64.write(value.y, into: &buf)
+        FfiConverterInt64.write(value.width, into: &buf)
+        FfiConverterInt64.write(value.height, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCropRect_lift(_ buf: RustBuffer) throws -> CropRect {
+    return try FfiConverterTypeCropRect.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCropRect_lower(_ value: CropRect) -> RustBuffer {
+    return FfiConverterTypeCropRect.lower(value)
 }
 
 
@@ -1726,6 +2039,125 @@ public func FfiConverterTypeProbeRow_lower(_ value: ProbeRow) -> RustBuffer {
 
 
 /**
+ * A YUV 4:2:0 frame: luma `width` x `height`, chroma `ceil(width / 2)` x `ceil(height / 2)`.
+ */
+public struct YuvFrame: Equatable, Hashable {
+    /**
+     * Luma samples.
+     */
+    public var y: Data
+    /**
+     * Bytes per luma row.
+     */
+    public var yRowStride: Int64
+    /**
+     * Chroma samples.
+     */
+    public var chroma: YuvChroma
+    /**
+     * Width in pixels.
+     */
+    public var width: Int64
+    /**
+     * Height in pixels.
+     */
+    public var height: Int64
+    /**
+     * Colour matrix.
+     */
+    public var matrix: YuvMatrix
+    /**
+     * Code range.
+     */
+    public var range: YuvRange
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Luma samples.
+         */y: Data, 
+        /**
+         * Bytes per luma row.
+         */yRowStride: Int64, 
+        /**
+         * Chroma samples.
+         */chroma: YuvChroma, 
+        /**
+         * Width in pixels.
+         */width: Int64, 
+        /**
+         * Height in pixels.
+         */height: Int64, 
+        /**
+         * Colour matrix.
+         */matrix: YuvMatrix, 
+        /**
+         * Code range.
+         */range: YuvRange) {
+        self.y = y
+        self.yRowStride = yRowStride
+        self.chroma = chroma
+        self.width = width
+        self.height = height
+        self.matrix = matrix
+        self.range = range
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension YuvFrame: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeYuvFrame: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> YuvFrame {
+        return
+            try YuvFrame(
+                y: FfiConverterData.read(from: &buf), 
+                yRowStride: FfiConverterInt64.read(from: &buf), 
+                chroma: FfiConverterTypeYuvChroma.read(from: &buf), 
+                width: FfiConverterInt64.read(from: &buf), 
+                height: FfiConverterInt64.read(from: &buf), 
+                matrix: FfiConverterTypeYuvMatrix.read(from: &buf), 
+                range: FfiConverterTypeYuvRange.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: YuvFrame, into buf: inout [UInt8]) {
+        FfiConverterData.write(value.y, into: &buf)
+        FfiConverterInt64.write(value.yRowStride, into: &buf)
+        FfiConverterTypeYuvChroma.write(value.chroma, into: &buf)
+        FfiConverterInt64.write(value.width, into: &buf)
+        FfiConverterInt64.write(value.height, into: &buf)
+        FfiConverterTypeYuvMatrix.write(value.matrix, into: &buf)
+        FfiConverterTypeYuvRange.write(value.range, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeYuvFrame_lift(_ buf: RustBuffer) throws -> YuvFrame {
+    return try FfiConverterTypeYuvFrame.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeYuvFrame_lower(_ value: YuvFrame) -> RustBuffer {
+    return FfiConverterTypeYuvFrame.lower(value)
+}
+
+
+/**
  * Where inference runs.
  */
 
@@ -1815,7 +2247,7 @@ public func FfiConverterTypeComputeBackend_lower(_ value: ComputeBackend) -> Rus
  * and equal in Rust, Swift and Kotlin.
  */
 public 
-enum EfficientFormerError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
+enum NativeError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
 
     
     
@@ -1873,6 +2305,11 @@ enum EfficientFormerError: Swift.Error, Equatable, Hashable, Foundation.Localize
     case NonFiniteOutput(code: UInt32, message: String
     )
     /**
+     * The call's cancellation token was cancelled.
+     */
+    case Cancelled(code: UInt32, message: String
+    )
+    /**
      * A failure inside the SDK itself (a panic, code 0): a bug, please report it. The Swift
      * layer raises it for UniFFI's internal errors; Rust never returns it.
      */
@@ -1891,16 +2328,16 @@ enum EfficientFormerError: Swift.Error, Equatable, Hashable, Foundation.Localize
 }
 
 #if compiler(>=6)
-extension EfficientFormerError: Sendable {}
+extension NativeError: Sendable {}
 #endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public struct FfiConverterTypeEfficientFormerError: FfiConverterRustBuffer {
-    typealias SwiftType = EfficientFormerError
+public struct FfiConverterTypeNativeError: FfiConverterRustBuffer {
+    typealias SwiftType = NativeError
 
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> EfficientFormerError {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> NativeError {
         let variant: Int32 = try readInt(&buf)
         switch variant {
 
@@ -1947,7 +2384,11 @@ public struct FfiConverterTypeEfficientFormerError: FfiConverterRustBuffer {
             code: try FfiConverterUInt32.read(from: &buf), 
             message: try FfiConverterString.read(from: &buf)
             )
-        case 11: return .Internal(
+        case 11: return .Cancelled(
+            code: try FfiConverterUInt32.read(from: &buf), 
+            message: try FfiConverterString.read(from: &buf)
+            )
+        case 12: return .Internal(
             code: try FfiConverterUInt32.read(from: &buf), 
             message: try FfiConverterString.read(from: &buf)
             )
@@ -1956,7 +2397,7 @@ public struct FfiConverterTypeEfficientFormerError: FfiConverterRustBuffer {
         }
     }
 
-    public static func write(_ value: EfficientFormerError, into buf: inout [UInt8]) {
+    public static func write(_ value: NativeError, into buf: inout [UInt8]) {
         switch value {
 
         
@@ -2023,8 +2464,14 @@ public struct FfiConverterTypeEfficientFormerError: FfiConverterRustBuffer {
             FfiConverterString.write(message, into: &buf)
             
         
-        case let .Internal(code,message):
+        case let .Cancelled(code,message):
             writeInt(&buf, Int32(11))
+            FfiConverterUInt32.write(code, into: &buf)
+            FfiConverterString.write(message, into: &buf)
+            
+        
+        case let .Internal(code,message):
+            writeInt(&buf, Int32(12))
             FfiConverterUInt32.write(code, into: &buf)
             FfiConverterString.write(message, into: &buf)
             
@@ -2036,15 +2483,15 @@ public struct FfiConverterTypeEfficientFormerError: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeEfficientFormerError_lift(_ buf: RustBuffer) throws -> EfficientFormerError {
-    return try FfiConverterTypeEfficientFormerError.lift(buf)
+public func FfiConverterTypeNativeError_lift(_ buf: RustBuffer) throws -> NativeError {
+    return try FfiConverterTypeNativeError.lift(buf)
 }
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeEfficientFormerError_lower(_ value: EfficientFormerError) -> RustBuffer {
-    return FfiConverterTypeEfficientFormerError.lower(value)
+public func FfiConverterTypeNativeError_lower(_ value: NativeError) -> RustBuffer {
+    return FfiConverterTypeNativeError.lower(value)
 }
 
 
@@ -2129,6 +2576,246 @@ public func FfiConverterTypePixelFormat_lift(_ buf: RustBuffer) throws -> PixelF
 #endif
 public func FfiConverterTypePixelFormat_lower(_ value: PixelFormat) -> RustBuffer {
     return FfiConverterTypePixelFormat.lower(value)
+}
+
+
+
+/**
+ * Where a YUV frame's chroma lies.
+ */
+
+public enum YuvChroma: Equatable, Hashable {
+    
+    /**
+     * One plane of interleaved pairs: Cb, Cr (NV12: iOS '420f'/'420v') or, with `v_first`,
+     * Cr, Cb (NV21).
+     */
+    case interleaved(data: Data, rowStride: Int64, vFirst: Bool
+    )
+    /**
+     * Separate Cb and Cr planes, each with its row and pixel stride (I420; Android's
+     * `YUV_420_888`).
+     */
+    case planar(u: Data, uRowStride: Int64, uPixelStride: Int64, v: Data, vRowStride: Int64, vPixelStride: Int64
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension YuvChroma: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeYuvChroma: FfiConverterRustBuffer {
+    typealias SwiftType = YuvChroma
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> YuvChroma {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .interleaved(data: try FfiConverterData.read(from: &buf), rowStride: try FfiConverterInt64.read(from: &buf), vFirst: try FfiConverterBool.read(from: &buf)
+        )
+        
+        case 2: return .planar(u: try FfiConverterData.read(from: &buf), uRowStride: try FfiConverterInt64.read(from: &buf), uPixelStride: try FfiConverterInt64.read(from: &buf), v: try FfiConverterData.read(from: &buf), vRowStride: try FfiConverterInt64.read(from: &buf), vPixelStride: try FfiConverterInt64.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: YuvChroma, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .interleaved(data,rowStride,vFirst):
+            writeInt(&buf, Int32(1))
+            FfiConverterData.write(data, into: &buf)
+            FfiConverterInt64.write(rowStride, into: &buf)
+            FfiConverterBool.write(vFirst, into: &buf)
+            
+        
+        case let .planar(u,uRowStride,uPixelStride,v,vRowStride,vPixelStride):
+            writeInt(&buf, Int32(2))
+            FfiConverterData.write(u, into: &buf)
+            FfiConverterInt64.write(uRowStride, into: &buf)
+            FfiConverterInt64.write(uPixelStride, into: &buf)
+            FfiConverterData.write(v, into: &buf)
+            FfiConverterInt64.write(vRowStride, into: &buf)
+            FfiConverterInt64.write(vPixelStride, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeYuvChroma_lift(_ buf: RustBuffer) throws -> YuvChroma {
+    return try FfiConverterTypeYuvChroma.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeYuvChroma_lower(_ value: YuvChroma) -> RustBuffer {
+    return FfiConverterTypeYuvChroma.lower(value)
+}
+
+
+
+/**
+ * YUV colour matrix.
+ */
+
+public enum YuvMatrix: Equatable, Hashable {
+    
+    /**
+     * ITU-R BT.601 (SD; JPEG; Android cameras).
+     */
+    case bt601
+    /**
+     * ITU-R BT.709 (HD; iOS camera formats at 720p and up).
+     */
+    case bt709
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension YuvMatrix: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeYuvMatrix: FfiConverterRustBuffer {
+    typealias SwiftType = YuvMatrix
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> YuvMatrix {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .bt601
+        
+        case 2: return .bt709
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: YuvMatrix, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .bt601:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .bt709:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeYuvMatrix_lift(_ buf: RustBuffer) throws -> YuvMatrix {
+    return try FfiConverterTypeYuvMatrix.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeYuvMatrix_lower(_ value: YuvMatrix) -> RustBuffer {
+    return FfiConverterTypeYuvMatrix.lower(value)
+}
+
+
+
+/**
+ * YUV code range.
+ */
+
+public enum YuvRange: Equatable, Hashable {
+    
+    /**
+     * 0-255 ('420f').
+     */
+    case full
+    /**
+     * Luma 16-235, chroma 16-240 ('420v').
+     */
+    case video
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension YuvRange: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeYuvRange: FfiConverterRustBuffer {
+    typealias SwiftType = YuvRange
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> YuvRange {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .full
+        
+        case 2: return .video
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: YuvRange, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .full:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .video:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeYuvRange_lift(_ buf: RustBuffer) throws -> YuvRange {
+    return try FfiConverterTypeYuvRange.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeYuvRange_lower(_ value: YuvRange) -> RustBuffer {
+    return FfiConverterTypeYuvRange.lower(value)
 }
 
 
@@ -2223,6 +2910,102 @@ fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterString.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeCancellationToken: FfiConverterRustBuffer {
+    typealias SwiftType = CancellationToken?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeCancellationToken.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeCancellationToken.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeCropRect: FfiConverterRustBuffer {
+    typealias SwiftType = CropRect?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeCropRect.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeCropRect.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionSequenceFloat: FfiConverterRustBuffer {
+    typealias SwiftType = [Float]?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterSequenceFloat.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterSequenceFloat.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionSequenceString: FfiConverterRustBuffer {
+    typealias SwiftType = [String]?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterSequenceString.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterSequenceString.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -2366,7 +3149,7 @@ public func sdkVersion() -> String  {
  * Runs the probe; blocks for as long as the protocol takes.
  */
 public func runProbe(config: ProbeConfig)throws  -> ProbeReport  {
-    return try  FfiConverterTypeProbeReport_lift(try rustCallWithError(FfiConverterTypeEfficientFormerError_lift) {
+    return try  FfiConverterTypeProbeReport_lift(try rustCallWithError(FfiConverterTypeNativeError_lift) {
         uniffiCallStatus in
     uniffi_efficientformer_ffi_fn_func_run_probe(
         FfiConverterTypeProbeConfig_lower(config),uniffiCallStatus
@@ -2392,31 +3175,43 @@ private let initializationResult: InitializationResult = {
     if (uniffi_efficientformer_ffi_checksum_func_sdk_version() != 22772) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_efficientformer_ffi_checksum_func_run_probe() != 53857) {
+    if (uniffi_efficientformer_ffi_checksum_func_run_probe() != 60809) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_efficientformer_ffi_checksum_method_nativeclassifier_classify_encoded() != 46905) {
+    if (uniffi_efficientformer_ffi_checksum_method_cancellationtoken_cancel() != 61256) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_efficientformer_ffi_checksum_method_nativeclassifier_classify_pixels() != 2342) {
+    if (uniffi_efficientformer_ffi_checksum_method_cancellationtoken_is_cancelled() != 10129) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_efficientformer_ffi_checksum_method_nativeclassifier_classify_tensor() != 22142) {
+    if (uniffi_efficientformer_ffi_checksum_method_nativeclassifier_classify_encoded() != 56708) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_efficientformer_ffi_checksum_method_nativeclassifier_classify_pixels() != 63971) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_efficientformer_ffi_checksum_method_nativeclassifier_classify_tensor() != 33597) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_efficientformer_ffi_checksum_method_nativeclassifier_classify_yuv() != 11840) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_efficientformer_ffi_checksum_method_nativeclassifier_info() != 63164) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_efficientformer_ffi_checksum_method_nativeclassifier_prewarm() != 12702) {
+    if (uniffi_efficientformer_ffi_checksum_method_nativeclassifier_prewarm() != 19463) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_efficientformer_ffi_checksum_constructor_nativeclassifier_embedded_default() != 42949) {
+    if (uniffi_efficientformer_ffi_checksum_constructor_cancellationtoken_new() != 16856) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_efficientformer_ffi_checksum_constructor_nativeclassifier_from_bytes() != 21845) {
+    if (uniffi_efficientformer_ffi_checksum_constructor_nativeclassifier_embedded_default() != 20036) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_efficientformer_ffi_checksum_constructor_nativeclassifier_from_path() != 18118) {
+    if (uniffi_efficientformer_ffi_checksum_constructor_nativeclassifier_from_bytes() != 45941) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_efficientformer_ffi_checksum_constructor_nativeclassifier_from_path() != 29374) {
         return InitializationResult.apiChecksumMismatch
     }
 

@@ -12,17 +12,28 @@ enum Fixtures {
 
     static func data(_ name: String) throws -> Data { try Data(contentsOf: url(name)) }
 
-    /// One F32 tensor of a safetensors file: 8-byte header length, JSON header, data.
-    static func tensor(_ name: String, _ key: String) throws -> [Float] {
+    /// One tensor of a safetensors file (8-byte header length, JSON header, data): its bytes
+    /// and shape, checked to be of `dtype`.
+    static func raw(_ name: String, _ key: String, _ dtype: String) throws -> ([UInt8], [Int]) {
         let bytes = [UInt8](try data(name))
         let headerLength = bytes[0..<8].enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
         let header = try JSONSerialization.jsonObject(with: Data(bytes[8..<(8 + headerLength)])) as! [String: Any]
         let entry = header[key] as! [String: Any]
-        XCTAssertEqual(entry["dtype"] as? String, "F32")
+        XCTAssertEqual(entry["dtype"] as? String, dtype)
         let offsets = entry["data_offsets"] as! [Int]
-        let start = 8 + headerLength + offsets[0], count = (offsets[1] - offsets[0]) / 4
-        return (0..<count).map { i in
-            let o = start + 4 * i
+        return (Array(bytes[(8 + headerLength + offsets[0])..<(8 + headerLength + offsets[1])]), entry["shape"] as! [Int])
+    }
+
+    /// One U8 tensor and its shape.
+    static func bytes(_ name: String, _ key: String) throws -> ([UInt8], [Int]) {
+        try raw(name, key, "U8")
+    }
+
+    /// One F32 tensor.
+    static func tensor(_ name: String, _ key: String) throws -> [Float] {
+        let (bytes, _) = try raw(name, key, "F32")
+        return (0..<(bytes.count / 4)).map { i in
+            let o = 4 * i
             return Float(bitPattern: UInt32(bytes[o]) | UInt32(bytes[o + 1]) << 8 | UInt32(bytes[o + 2]) << 16 | UInt32(bytes[o + 3]) << 24)
         }
     }

@@ -23,7 +23,7 @@ final class ProbeTests: XCTestCase {
             _ = try await LatencyProbe.run(ProbeConfig(variants: ["xl"]))
             XCTFail("unknown variant")
         } catch {
-            guard case .InvalidInput(9, _) = error else { return XCTFail("\(error)") }
+            guard case .invalidInput(9, _) = error else { return XCTFail("\(error)") }
         }
     }
 }

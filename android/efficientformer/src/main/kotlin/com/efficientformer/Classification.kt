@@ -1,10 +1,19 @@
 package com.efficientformer
 
-/** One ranked class: ImageNet-1k index, label, softmax probability. */
+/** One ranked class: index, label, softmax probability. */
 data class Prediction(val classIndex: Int, val label: String, val score: Float)
 
-/** The result for one image: top-k best first, softmax over all classes, raw logits. */
-class Classification(val top: List<Prediction>, val probabilities: FloatArray, val logits: FloatArray) {
+/**
+ * The result for one image: the ranked classes (at most `topK`, each at least the score
+ * threshold, best first), softmax over all classes, raw logits, and the pooled features before
+ * the classifier when [ClassifierOptions.embedding] is set.
+ */
+class Classification(
+    val top: List<Prediction>,
+    val probabilities: FloatArray,
+    val logits: FloatArray,
+    val embedding: FloatArray? = null,
+) {
     /** Called from JNI (`bindings/jni/src/to_java.rs`) with the top-k as parallel arrays. */
     internal constructor(
         classIndices: IntArray,
@@ -12,7 +21,8 @@ class Classification(val top: List<Prediction>, val probabilities: FloatArray, v
         scores: FloatArray,
         probabilities: FloatArray,
         logits: FloatArray,
-    ) : this(classIndices.indices.map { Prediction(classIndices[it], labels[it], scores[it]) }, probabilities, logits)
+        embedding: FloatArray?,
+    ) : this(classIndices.indices.map { Prediction(classIndices[it], labels[it], scores[it]) }, probabilities, logits, embedding)
 
     override fun toString(): String = "Classification(top=$top)"
 }

@@ -27,5 +27,9 @@ class EfficientFormerException(val code: Int, message: String) : RuntimeExceptio
         const val WRITE = 15
         /** The network computed a NaN or an infinity; no scores are returned. */
         const val NON_FINITE_OUTPUT = 16
+        /** The call was cancelled (the suspend functions turn it into a `CancellationException`). */
+        const val CANCELLED = 17
+        /** A YUV plane holds fewer bytes than the frame's width, height and strides need. */
+        const val PLANE_TOO_SMALL = 18
     }
 }

@@ -14,22 +14,13 @@ internal object NativeBridge {
         if (path != null) System.load(path) else System.loadLibrary("efficientformer_jni")
     }
 
-    @JvmStatic external fun loadPath(
-        path: String, backend: String, cpuThreads: Int, topK: Int, gpuCacheDir: String?, expectedVariant: String?,
-    ): Long
+    @JvmStatic external fun loadPath(path: String, options: NativeOptions): Long
 
-    @JvmStatic external fun loadBytes(
-        bytes: ByteArray, backend: String, cpuThreads: Int, topK: Int, gpuCacheDir: String?, expectedVariant: String?,
-    ): Long
+    @JvmStatic external fun loadBytes(bytes: ByteArray, options: NativeOptions): Long
 
-    @JvmStatic external fun loadBuffer(
-        buffer: ByteBuffer, offset: Int, length: Int,
-        backend: String, cpuThreads: Int, topK: Int, gpuCacheDir: String?, expectedVariant: String?,
-    ): Long
+    @JvmStatic external fun loadBuffer(buffer: ByteBuffer, offset: Int, length: Int, options: NativeOptions): Long
 
-    @JvmStatic external fun loadEmbeddedDefault(
-        backend: String, cpuThreads: Int, topK: Int, gpuCacheDir: String?, expectedVariant: String?,
-    ): Long
+    @JvmStatic external fun loadEmbeddedDefault(options: NativeOptions): Long
 
     @JvmStatic external fun free(handle: Long)
 
@@ -37,16 +28,31 @@ internal object NativeBridge {
 
     @JvmStatic external fun prewarm(handle: Long): Double
 
-    @JvmStatic external fun classifyEncoded(handle: Long, bytes: ByteArray): Classification
+    // `cancel` is a token from newCancelToken, or 0 for a call that cannot be cancelled; `crop`
+    // is {x, y, width, height} or null.
+
+    @JvmStatic external fun classifyEncoded(handle: Long, bytes: ByteArray, cancel: Long): Classification
 
     @JvmStatic external fun classifyPixelBuffer(
         handle: Long, buffer: ByteBuffer, offset: Int, length: Int,
-        width: Int, height: Int, rowStride: Int, format: Int, orientation: Int,
+        width: Int, height: Int, rowStride: Int, format: Int, crop: IntArray?, orientation: Int, cancel: Long,
     ): Classification
 
     @JvmStatic external fun classifyPixelArray(
-        handle: Long, pixels: ByteArray, width: Int, height: Int, rowStride: Int, format: Int, orientation: Int,
+        handle: Long, pixels: ByteArray, width: Int, height: Int, rowStride: Int, format: Int, crop: IntArray?,
+        orientation: Int, cancel: Long,
     ): Classification
+
+    /** [planes]: {offset, length, rowStride, pixelStride} of y, u, v; [geometry]: {width, height, matrix, range, orientation}. */
+    @JvmStatic external fun classifyYuv(
+        handle: Long, y: ByteBuffer, u: ByteBuffer, v: ByteBuffer, planes: IntArray, geometry: IntArray, crop: IntArray?, cancel: Long,
+    ): Classification
+
+    @JvmStatic external fun newCancelToken(): Long
+
+    @JvmStatic external fun cancel(token: Long)
+
+    @JvmStatic external fun freeCancelToken(token: Long)
 
     @JvmStatic external fun classifyTensor(handle: Long, values: FloatArray, batch: Int): Array<Classification>
 

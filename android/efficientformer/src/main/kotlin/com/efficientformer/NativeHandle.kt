@@ -3,31 +3,49 @@ package com.efficientformer
 import java.lang.ref.PhantomReference
 import java.lang.ref.ReferenceQueue
 import java.util.concurrent.ConcurrentHashMap
-import java.util.concurrent.locks.ReentrantReadWriteLock
-import kotlin.concurrent.read
 import kotlin.concurrent.thread
-import kotlin.concurrent.write
 
 /**
- * The native classifier pointer and the lock that guards it: calls hold the read lock (so
- * they run concurrently), [release] takes the write lock, so it waits for running calls and
- * frees the pointer exactly once.
+ * The native classifier pointer and the count of calls using it. [release] never waits: it
+ * marks the handle closed, and the native classifier is freed by whichever comes last, the
+ * release or the end of the last running call. So `close()` on the main thread cannot stall
+ * it behind an inference (an ANR), and a call never sees its classifier freed under it.
  */
 internal class NativeHandle(private var pointer: Long) {
-    private val lock = ReentrantReadWriteLock()
+    private var calls = 0
+    private var closed = false
 
     /** Runs [block] with the live pointer; throws [IllegalStateException] once released. */
-    fun <T> use(block: (Long) -> T): T = lock.read {
-        check(pointer != 0L) { "Classifier is closed" }
-        block(pointer)
+    fun <T> use(block: (Long) -> T): T {
+        val live = synchronized(this) {
+            check(!closed) { "Classifier is closed" }
+            calls++
+            pointer
+        }
+        try {
+            return block(live)
+        } finally {
+            val last = synchronized(this) {
+                calls--
+                closed && calls == 0
+            }
+            if (last) free()
+        }
     }
 
-    /** Frees the native classifier; later calls are no-ops. */
-    fun release() = lock.write {
-        if (pointer != 0L) {
-            NativeBridge.free(pointer)
-            pointer = 0L
+    /** Closes the handle; frees the native classifier now, or when the last running call ends. */
+    fun release() {
+        val idle = synchronized(this) {
+            if (closed) return
+            closed = true
+            calls == 0
         }
+        if (idle) free()
+    }
+
+    private fun free() {
+        val dead = synchronized(this) { pointer.also { pointer = 0L } }
+        if (dead != 0L) NativeBridge.free(dead)
     }
 }
 

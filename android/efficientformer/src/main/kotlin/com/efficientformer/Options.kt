@@ -24,7 +24,12 @@ enum class PixelFormat(internal val code: Int, val bytesPerPixel: Int) {
  * How to load a [Classifier].
  *
  * @property cpuThreads CPU inference threads; `null` uses one per core.
- * @property topK ranked classes per [Classification].
+ * @property topK ranked classes per [Classification], at most.
+ * @property scoreThreshold least probability (0-1) of a ranked class.
+ * @property labels one name per class; `null` uses the names the SDK model file carries, else
+ *   ImageNet-1k for a 1000-class model, else `class N`.
+ * @property embedding also return [Classification.embedding], the pooled features before the
+ *   classifier (for retrieval and few-shot apps).
  * @property gpuCacheDir directory for the GPU kernel cache (pass `context.cacheDir`).
  * @property expectedVariant fail with [EfficientFormerException.WRONG_VARIANT] unless the model
  *   is this variant (`s0`, `s1`, `s2`, `l`).
@@ -33,6 +38,21 @@ data class ClassifierOptions(
     val backend: Backend = Backend.AUTO,
     val cpuThreads: Int? = null,
     val topK: Int = 5,
+    val scoreThreshold: Float = 0f,
+    val labels: List<String>? = null,
+    val embedding: Boolean = false,
     val gpuCacheDir: String? = null,
     val expectedVariant: String? = null,
 )
+
+/** [ClassifierOptions] as the native loaders read them: `bindings/jni` reads these fields by name. */
+internal class NativeOptions(options: ClassifierOptions) {
+    @JvmField val backend: String = options.backend.id
+    @JvmField val cpuThreads: Int = options.cpuThreads ?: -1
+    @JvmField val topK: Int = options.topK
+    @JvmField val scoreThreshold: Float = options.scoreThreshold
+    @JvmField val labels: Array<String>? = options.labels?.toTypedArray()
+    @JvmField val embedding: Boolean = options.embedding
+    @JvmField val gpuCacheDir: String? = options.gpuCacheDir
+    @JvmField val expectedVariant: String? = options.expectedVariant
+}

@@ -21,7 +21,7 @@ class ErrorsTest {
     @Test
     fun `a heap ByteBuffer is refused with a clear message`() {
         val error = assertThrows<IllegalArgumentException> {
-            classifier.classifyPixels(ByteBuffer.allocate(16 * 16 * 4), 16, 16, 64, PixelFormat.RGBA8)
+            classifier.classifyBlocking(ByteBuffer.allocate(16 * 16 * 4), 16, 16, 64, PixelFormat.RGBA8)
         }
         assertTrue("direct" in error.message!!)
     }
@@ -29,20 +29,20 @@ class ErrorsTest {
     @Test
     fun `short buffers, bad strides and bad orientations carry the core's codes`() {
         val small = ByteBuffer.allocateDirect(100)
-        assertEquals(EfficientFormerException.BUFFER_TOO_SMALL, code { classifier.classifyPixels(small, 16, 16, 64, PixelFormat.RGBA8) })
-        assertEquals(EfficientFormerException.BUFFER_TOO_SMALL, code { classifier.classifyPixels(ByteArray(100), 16, 16, 64, PixelFormat.RGBA8) })
+        assertEquals(EfficientFormerException.BUFFER_TOO_SMALL, code { classifier.classifyBlocking(small, 16, 16, 64, PixelFormat.RGBA8) })
+        assertEquals(EfficientFormerException.BUFFER_TOO_SMALL, code { classifier.classifyBlocking(ByteArray(100), 16, 16, 64, PixelFormat.RGBA8) })
         val buffer = ByteBuffer.allocateDirect(16 * 16 * 4)
-        assertEquals(EfficientFormerException.INVALID_GEOMETRY, code { classifier.classifyPixels(buffer, 16, 16, 32, PixelFormat.RGBA8) })
-        assertEquals(EfficientFormerException.INVALID_GEOMETRY, code { classifier.classifyPixels(buffer, -1, 16, 64, PixelFormat.RGBA8) })
-        assertEquals(EfficientFormerException.INVALID_GEOMETRY, code { classifier.classifyPixels(buffer, 16, 16, 64, PixelFormat.RGBA8, orientation = 9) })
-        assertEquals(EfficientFormerException.INVALID_GEOMETRY, code { classifier.classifyPixels(buffer, 0, 16, 64, PixelFormat.RGBA8) })
+        assertEquals(EfficientFormerException.INVALID_GEOMETRY, code { classifier.classifyBlocking(buffer, 16, 16, 32, PixelFormat.RGBA8) })
+        assertEquals(EfficientFormerException.INVALID_GEOMETRY, code { classifier.classifyBlocking(buffer, -1, 16, 64, PixelFormat.RGBA8) })
+        assertEquals(EfficientFormerException.INVALID_GEOMETRY, code { classifier.classifyBlocking(buffer, 16, 16, 64, PixelFormat.RGBA8, orientation = 9) })
+        assertEquals(EfficientFormerException.INVALID_GEOMETRY, code { classifier.classifyBlocking(buffer, 0, 16, 64, PixelFormat.RGBA8) })
     }
 
     @Test
     fun `bad images and tensors carry the core's codes`() {
-        assertEquals(EfficientFormerException.INVALID_IMAGE, code { classifier.classifyEncoded(byteArrayOf(1, 2, 3)) })
-        assertEquals(EfficientFormerException.INVALID_INPUT, code { classifier.classifyTensor(FloatArray(10)) })
-        assertEquals(EfficientFormerException.INVALID_INPUT, code { classifier.classifyTensor(FloatArray(3 * 224 * 224), batch = -1) })
+        assertEquals(EfficientFormerException.INVALID_IMAGE, code { classifier.classifyBlocking(byteArrayOf(1, 2, 3)) })
+        assertEquals(EfficientFormerException.INVALID_INPUT, code { classifier.classifyTensorBlocking(FloatArray(10)) })
+        assertEquals(EfficientFormerException.INVALID_INPUT, code { classifier.classifyTensorBlocking(FloatArray(3 * 224 * 224), batch = -1) })
     }
 
     @Test
@@ -60,7 +60,7 @@ class ErrorsTest {
     fun `a model that overflows throws NON_FINITE_OUTPUT instead of ranking NaN scores`() {
         Classifier.fromBytes(Fixtures.bytes("tiny/overflow_f32.safetensors"), cpu).use { overflowing ->
             val photo = Fixtures.bytes("classify/chelsea_235.png")
-            assertEquals(EfficientFormerException.NON_FINITE_OUTPUT, code { overflowing.classifyEncoded(photo) })
+            assertEquals(EfficientFormerException.NON_FINITE_OUTPUT, code { overflowing.classifyBlocking(photo) })
         }
     }
 
@@ -69,8 +69,8 @@ class ErrorsTest {
         val closing = Classifier.embeddedDefault(cpu)
         closing.close()
         closing.close()
-        assertThrows<IllegalStateException> { closing.classifyEncoded(Fixtures.bytes("classify/chelsea_235.png")) }
-        assertThrows<IllegalStateException> { closing.prewarm() }
+        assertThrows<IllegalStateException> { closing.classifyBlocking(Fixtures.bytes("classify/chelsea_235.png")) }
+        assertThrows<IllegalStateException> { closing.prewarmBlocking() }
         assertThrows<IllegalStateException> { closing.info }
     }
 }

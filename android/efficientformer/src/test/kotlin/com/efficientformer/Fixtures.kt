@@ -20,16 +20,35 @@ object Fixtures {
 
     fun bytes(name: String): ByteArray = file(name).readBytes()
 
-    /** One F32 tensor of a safetensors file: 8-byte header length, JSON header, data. */
+    /** One F32 tensor of a safetensors file. */
     fun tensor(name: String, key: String): FloatArray {
+        val data = raw(name, key, "F32").order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer()
+        return FloatArray(data.remaining()).also { data.get(it) }
+    }
+
+    /** One U8 tensor of a safetensors file, and its shape. */
+    fun bytesTensor(name: String, key: String): Pair<ByteArray, List<Int>> {
+        val data = raw(name, key, "U8")
+        return ByteArray(data.remaining()).also { data.get(it) } to shape(name, key)
+    }
+
+    /** The data of one tensor: 8-byte header length, JSON header, data. */
+    private fun raw(name: String, key: String, dtype: String): ByteBuffer {
+        val (bytes, headerLength, entry) = entry(name, key, dtype)
+        val (start, end) = entry.groupValues.drop(2).map { it.toInt() }
+        return ByteBuffer.wrap(bytes, 8 + headerLength + start, end - start).slice()
+    }
+
+    private fun shape(name: String, key: String): List<Int> =
+        entry(name, key, "U8").third.groupValues[1].split(",").filter { it.isNotEmpty() }.map { it.toInt() }
+
+    private fun entry(name: String, key: String, dtype: String): Triple<ByteArray, Int, MatchResult> {
         val bytes = bytes(name)
         val headerLength = ByteBuffer.wrap(bytes, 0, 8).order(ByteOrder.LITTLE_ENDIAN).long.toInt()
         val header = String(bytes, 8, headerLength, Charsets.UTF_8)
-        val entry = Regex("\"${Regex.escape(key)}\":\\{\"dtype\":\"F32\",\"shape\":\\[[0-9,]*\\],\"data_offsets\":\\[(\\d+),(\\d+)\\]\\}")
-            .find(header) ?: error("no F32 tensor `$key` in $name")
-        val (start, end) = entry.destructured.toList().map { it.toInt() }
-        val data = ByteBuffer.wrap(bytes, 8 + headerLength + start, end - start).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer()
-        return FloatArray(data.remaining()).also { data.get(it) }
+        val entry = Regex("\"${Regex.escape(key)}\":\\{\"dtype\":\"$dtype\",\"shape\":\\[([0-9,]*)\\],\"data_offsets\":\\[(\\d+),(\\d+)\\]\\}")
+            .find(header) ?: error("no $dtype tensor `$key` in $name")
+        return Triple(bytes, headerLength, entry)
     }
 
     /** timm's logits for the seeded S0 (the embedded default) on `classify/chelsea_235.png`. */

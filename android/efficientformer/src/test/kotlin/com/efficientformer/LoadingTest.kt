@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test
 class LoadingTest {
     private val input = FloatArray(3 * 224 * 224) { (it % 23) / 23f - 0.5f }
 
-    private fun logits(classifier: Classifier): FloatArray = classifier.use { it.classifyTensor(input).single().logits }
+    private fun logits(classifier: Classifier): FloatArray = classifier.use { it.classifyTensorBlocking(input).single().logits }
 
     @Test
     fun `every source gives the same network`() {

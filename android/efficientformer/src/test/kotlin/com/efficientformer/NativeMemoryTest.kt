@@ -17,7 +17,7 @@ class NativeMemoryTest {
         File("/proc/self/status").readLines().first { it.startsWith("VmRSS:") }.split(Regex("\\s+"))[1].toLong()
 
     private fun cycles(model: ByteArray, input: FloatArray, count: Int) = repeat(count) {
-        Classifier.fromBytes(model, cpu.copy(cpuThreads = 1)).use { it.classifyTensor(input) }
+        Classifier.fromBytes(model, cpu.copy(cpuThreads = 1)).use { it.classifyTensorBlocking(input) }
     }
 
     @Test

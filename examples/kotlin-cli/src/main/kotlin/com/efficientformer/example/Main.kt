@@ -54,7 +54,7 @@ private fun classify(options: Map<String, String>, images: List<String>) {
         info.backendNote?.let { note -> println("  $note") }
         if (info.untrained) println("  UNTRAINED seeded weights: these predictions are meaningless (pass --model FILE)")
         for (image in images) {
-            val result = it.classifyEncoded(File(image).readBytes())
+            val result = it.classifyBlocking(File(image).readBytes())
             println(image)
             result.top.forEachIndexed { rank, p -> println("  %d. %6.2f%%  [%3d] %s".format(rank + 1, p.score * 100, p.classIndex, p.label)) }
         }
