@@ -34,9 +34,10 @@ dependencies {
 
 val repositoryRoot = rootDir.parentFile
 
-// Backends compiled in: "cpu,gpu" (default) or "cpu" for a CPU-only app (a much smaller
-// library), e.g. `./gradlew assembleRelease -Pefficientformer.features=cpu`.
-val rustFeatures = (findProperty("efficientformer.features") as String?) ?: "cpu,gpu"
+// What the library holds: "cpu,gpu,decoders,pth" (default); "cpu,decoders" for a CPU-only app
+// that passes encoded images; "cpu" for the smallest (pass Bitmaps/camera frames, ship
+// safetensors), e.g. `./gradlew assembleRelease -Pefficientformer.features=cpu`.
+val rustFeatures = (findProperty("efficientformer.features") as String?) ?: "cpu,gpu,decoders,pth"
 
 val cargoNdk by tasks.registering(Exec::class) {
     description = "Builds libefficientformer_jni.so for arm64-v8a and x86_64 (16 KB pages, app profile)."

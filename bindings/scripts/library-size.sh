@@ -5,13 +5,13 @@
 # Linked Product" do) and the crates that take the most code. Each feature set is its own burn
 # build (~15 min CPU-only, ~40 min with the GPU backend on 2 cores).
 #
-#   bindings/scripts/library-size.sh [FEATURES...]     # default: "cpu,gpu" "cpu" "gpu"
+#   bindings/scripts/library-size.sh [FEATURES...]     # default: "cpu,gpu,decoders,pth" "cpu,decoders,pth" "cpu"
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 target=${CARGO_TARGET_DIR:-$root/target}
 lib=libefficientformer_jni.so
-(( $# )) || set -- cpu,gpu cpu gpu
+(( $# )) || set -- cpu,gpu,decoders,pth cpu,decoders,pth cpu
 
 for features in "$@"; do
     cargo build --profile app --locked -p efficientformer-jni --no-default-features --features "$features"

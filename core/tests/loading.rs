@@ -206,7 +206,7 @@ fn safetensors_header_length_with_low_byte_0x80_loads() {
     std::fs::write(&path, &padded).unwrap();
     assert_eq!(weights::read_path(&path).unwrap().tensors, expected.tensors);
 
-    use weights::pytorch_file::looks_like_pytorch;
+    use weights::looks_like_pytorch;
     assert!(looks_like_pytorch(&[0x80, 2, b'}']) && looks_like_pytorch(&[0x80, 5]));
     assert!(!looks_like_pytorch(&[0x80, 0x3A, 1, 0]) && !looks_like_pytorch(&[0x80]));
 }

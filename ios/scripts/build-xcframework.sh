@@ -7,14 +7,15 @@
 # burn's `metal` feature stays off: its MSL compiler only validates on macOS. The core names
 # wgpu's Metal API explicitly on Apple targets, so WGSL reaches Metal through naga.
 #
-# Built with the workspace's `app` profile (LTO, one codegen unit). FEATURES picks the backends:
-# "cpu,gpu" (default) or "cpu" for a CPU-only app (a much smaller library).
+# Built with the workspace's `app` profile (LTO, one codegen unit). FEATURES picks what the
+# library holds: "cpu,gpu,decoders,pth" (default), "cpu,decoders" for a CPU-only app that
+# passes encoded images, or "cpu" for the smallest (pass pixels, ship safetensors).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 target=${CARGO_TARGET_DIR:-$root/target}
 lib=libefficientformer_ffi.a
-features=${FEATURES:-cpu,gpu}
+features=${FEATURES:-cpu,gpu,decoders,pth}
 export IPHONEOS_DEPLOYMENT_TARGET=15.0 MACOSX_DEPLOYMENT_TARGET=12.0
 
 ios/scripts/generate-bindings.sh --check

@@ -353,32 +353,41 @@ pub extern "system" fn Java_com_efficientformer_NativeBridge_classifyYuv<'local>
 
 #[unsafe(no_mangle)]
 pub extern "system" fn Java_com_efficientformer_NativeBridge_newCancelToken<'local>(
-    _env: EnvUnowned<'local>,
+    mut env: EnvUnowned<'local>,
     _class: JClass<'local>,
 ) -> jlong {
-    Box::into_raw(Box::new(CancelToken::new())) as jlong
+    env.with_env(|_env| -> CallResult<jlong> { Ok(Box::into_raw(Box::new(CancelToken::new())) as jlong) })
+        .resolve::<ThrowSdkException>()
 }
 
 #[unsafe(no_mangle)]
 pub extern "system" fn Java_com_efficientformer_NativeBridge_cancel<'local>(
-    _env: EnvUnowned<'local>,
+    mut env: EnvUnowned<'local>,
     _class: JClass<'local>,
     token: jlong,
 ) {
-    cancel_token(token).cancel();
+    env.with_env(|_env| -> CallResult<()> {
+        cancel_token(token).cancel();
+        Ok(())
+    })
+    .resolve::<ThrowSdkException>()
 }
 
 #[unsafe(no_mangle)]
 pub extern "system" fn Java_com_efficientformer_NativeBridge_freeCancelToken<'local>(
-    _env: EnvUnowned<'local>,
+    mut env: EnvUnowned<'local>,
     _class: JClass<'local>,
     token: jlong,
 ) {
-    if token != 0 {
-        // SAFETY: `token` came from `newCancelToken`, and Kotlin frees each token once, after
-        // every call it was passed to has returned.
-        drop(unsafe { Box::from_raw(token as *mut CancelToken) });
-    }
+    env.with_env(|_env| -> CallResult<()> {
+        if token != 0 {
+            // SAFETY: `token` came from `newCancelToken`, and Kotlin frees each token once,
+            // after every call it was passed to has returned.
+            drop(unsafe { Box::from_raw(token as *mut CancelToken) });
+        }
+        Ok(())
+    })
+    .resolve::<ThrowSdkException>()
 }
 
 #[unsafe(no_mangle)]

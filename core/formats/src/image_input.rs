@@ -167,13 +167,19 @@ pub(crate) fn upright(image: RgbImage, orientation: Orientation) -> RgbImage {
 /// asked for 2.4 TB; a failed allocation aborts the app.
 pub const MAX_DECODED_BYTES: u64 = 512 * 1024 * 1024;
 
-/// Decodes a JPEG, PNG or WebP file and applies its EXIF orientation.
+/// Decodes a JPEG, PNG or WebP file and applies its EXIF orientation (builds with the
+/// `decoders` feature; without it every format is [`Error::InvalidImage`]).
 pub fn decode(bytes: &[u8]) -> Result<RgbImage> {
     let invalid = |e: image::ImageError| Error::InvalidImage(e.to_string());
     let reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| Error::InvalidImage(e.to_string()))?;
-    let mut decoder = reader.into_decoder().map_err(invalid)?;
+    let mut decoder = reader.into_decoder().map_err(|e| match e {
+        image::ImageError::Unsupported(_) if !cfg!(feature = "decoders") => Error::InvalidImage(format!(
+            "{e}: this build has no image decoders (the `decoders` feature); decode with the platform and pass pixels"
+        )),
+        other => invalid(other),
+    })?;
     if decoder.total_bytes() > MAX_DECODED_BYTES {
         let (width, height) = decoder.dimensions();
         return Err(Error::InvalidImage(format!(

@@ -36,15 +36,6 @@ pub enum YuvMatrix {
 }
 
 impl YuvMatrix {
-    /// `bt601` or `bt709`.
-    pub fn from_name(name: &str) -> Result<YuvMatrix> {
-        match name {
-            "bt601" => Ok(YuvMatrix::Bt601),
-            "bt709" => Ok(YuvMatrix::Bt709),
-            other => Err(Error::InvalidInput(format!("unknown YUV matrix `{other}` (bt601, bt709)"))),
-        }
-    }
-
     /// `(Kr, Kb)`.
     fn weights(self) -> (f64, f64) {
         match self {
@@ -62,17 +53,6 @@ pub enum YuvRange {
     Full,
     /// Luma 16-235, chroma 16-240 (broadcast "limited" range; iOS '420v').
     Video,
-}
-
-impl YuvRange {
-    /// `full` or `video`.
-    pub fn from_name(name: &str) -> Result<YuvRange> {
-        match name {
-            "full" => Ok(YuvRange::Full),
-            "video" | "limited" => Ok(YuvRange::Video),
-            other => Err(Error::InvalidInput(format!("unknown YUV range `{other}` (full, video)"))),
-        }
-    }
 }
 
 /// One plane: `row_stride` bytes from one row to the next, `pixel_stride` bytes from one
@@ -137,18 +117,6 @@ pub enum YuvLayout {
     /// Y plane, then the U plane, then the V plane, each chroma row `ceil(row_stride / 2)`
     /// bytes (`YUV420P`).
     I420,
-}
-
-impl YuvLayout {
-    /// `nv12`, `nv21` or `i420`.
-    pub fn from_name(name: &str) -> Option<YuvLayout> {
-        match name {
-            "nv12" => Some(YuvLayout::Nv12),
-            "nv21" => Some(YuvLayout::Nv21),
-            "i420" => Some(YuvLayout::I420),
-            _ => None,
-        }
-    }
 }
 
 /// A borrowed YUV 4:2:0 frame: luma `width` x `height`, chroma `ceil(width / 2)` x

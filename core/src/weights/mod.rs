@@ -4,4 +4,6 @@
 pub mod seeded;
 pub mod spec;
 
-pub use efficientformer_formats::weights::{official_layout, pytorch_file, read_bytes, read_path, safetensors_file, state_dict};
+#[cfg(feature = "pth")]
+pub use efficientformer_formats::weights::pytorch_file;
+pub use efficientformer_formats::weights::{looks_like_pytorch, official_layout, read_bytes, read_path, safetensors_file, state_dict};

@@ -13,12 +13,6 @@ use crate::error::{Error, Result};
 /// Keys under which training scripts nest the state dict; tried in order, then the root.
 const NESTING_KEYS: [&str; 2] = ["model", "state_dict"];
 
-/// Whether `bytes` start like a `torch.save` file: a zip archive (PyTorch >= 1.6) or a
-/// pickle stream (older releases: the PROTO opcode 0x80, then a protocol number 2-5).
-pub fn looks_like_pytorch(bytes: &[u8]) -> bool {
-    bytes.starts_with(b"PK\x03\x04") || matches!(bytes, [0x80, 2..=5, ..])
-}
-
 /// Reads the checkpoint at `path`.
 pub fn read_path(path: &Path) -> Result<StateDict> {
     let reader = open(path)?;
