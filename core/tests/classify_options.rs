@@ -60,6 +60,16 @@ fn labels_come_from_the_options_or_the_model_file() {
     let short = Classifier::embedded_default(ClassifierOptions { labels: Some(names[..999].to_vec()), ..options() });
     assert!(matches!(short, Err(Error::InvalidInput(_))));
     assert!(model_file::write(&state, WeightDtype::F16, "seeded", Some(&names[..3])).is_err());
+
+    // A file whose `labels` do not name every class (written by another tool) is refused as a
+    // bad model file.
+    let length = u64::from_le_bytes(file[..8].try_into().unwrap()) as usize;
+    let mut header: serde_json::Value = serde_json::from_slice(&file[8..8 + length]).unwrap();
+    header["__metadata__"]["labels"] = "one\ntwo".into();
+    let mut text = serde_json::to_vec(&header).unwrap();
+    text.resize(text.len().next_multiple_of(8), b' ');
+    let patched = [(text.len() as u64).to_le_bytes().as_slice(), &text, &file[8 + length..]].concat();
+    assert!(matches!(Classifier::from_bytes(&patched, options()), Err(Error::InvalidModelFile(_))));
 }
 
 #[test]

@@ -206,8 +206,11 @@ impl Classifier {
         if let Some(dir) = &options.gpu_cache_dir {
             cubecl_environment::environment::set_root(dir.clone());
         }
-        let file_labels = state.metadata.get(LABELS_KEY).map(|text| Labels::parse_lines(text));
-        let labels = Labels::new(options.labels.or(file_labels), config.num_classes)?;
+        let labels = match (options.labels, state.metadata.get(LABELS_KEY)) {
+            (None, Some(text)) => Labels::new(Some(Labels::parse_lines(text)), config.num_classes)
+                .map_err(|e| Error::InvalidModelFile(format!("its `{LABELS_KEY}` metadata: {e}")))?,
+            (given, _) => Labels::new(given, config.num_classes)?,
+        };
         let (backend, opened, backend_note) = select_backend(options.backend)?;
         let model = EfficientFormerV2::load(state, &opened.device)?;
         let threads = CpuThreads::new(backend, options.cpu_threads)?;
