@@ -8,6 +8,7 @@ use efficientformer::classify::{
     BackendChoice, CancelToken, Classifier, ClassifierOptions, ImageInput, PixelBuffer, PixelFormat, Rect, YuvImage, YuvMatrix,
     YuvPlane, YuvRange,
 };
+use efficientformer::classify::image_input::{self, exif_code};
 use efficientformer::probe::{self, ProbeOptions};
 use efficientformer::{Error, Variant};
 use jni::objects::{JByteArray, JByteBuffer, JClass, JFloatArray, JIntArray, JObject, JObjectArray, JString};
@@ -331,19 +332,16 @@ pub extern "system" fn Java_com_efficientformer_NativeBridge_classifyYuv<'local>
         read(&planes, &mut plane)?;
         read(&geometry, &mut shape)?;
         let [width, height, matrix, range, orientation] = shape;
-        let dimension = |value: jint, what: &str| {
-            u32::try_from(value).map_err(|_| Error::InvalidGeometry(format!("{what} {value} is out of range")))
-        };
         let frame = YuvImage {
             y: yuv_plane(env, &y, plane[0..4].try_into().expect("four ints"))?,
             u: yuv_plane(env, &u, plane[4..8].try_into().expect("four ints"))?,
             v: yuv_plane(env, &v, plane[8..12].try_into().expect("four ints"))?,
-            width: dimension(width, "width")?,
-            height: dimension(height, "height")?,
+            width: image_input::geometry(width.into(), "width")?,
+            height: image_input::geometry(height.into(), "height")?,
             matrix: if matrix == 1 { YuvMatrix::Bt709 } else { YuvMatrix::Bt601 },
             range: if range == 1 { YuvRange::Video } else { YuvRange::Full },
             crop: crop(env, &crop_rect)?,
-            orientation: efficientformer::classify::image_input::exif_code(orientation.into())?,
+            orientation: exif_code(orientation.into())?,
         };
         let result = classify(handle, ImageInput::Yuv(frame), cancel)?;
         Ok(to_java::classification(env, &result)?)

@@ -1,5 +1,6 @@
 //! Records and enums that cross to Swift, and their conversions from the core's types.
 
+use efficientformer::classify::image_input::geometry;
 use efficientformer::classify::{self, BackendChoice, ClassifierOptions};
 use efficientformer::Variant;
 
@@ -165,16 +166,11 @@ pub struct YuvFrame {
 impl YuvFrame {
     /// The core's view of this frame, with `crop` and `orientation`.
     pub fn view(&self, crop: Option<CropRect>, orientation: i64) -> efficientformer::Result<classify::YuvImage<'_>> {
-        let dimension = |value: i64, what: &str| {
-            u32::try_from(value).map_err(|_| efficientformer::Error::InvalidGeometry(format!("{what} {value} is out of range")))
-        };
-        let (width, height) = (dimension(self.width, "width")?, dimension(self.height, "height")?);
+        let (width, height) = (geometry(self.width, "width")?, geometry(self.height, "height")?);
         let plane = classify::YuvPlane::from_signed;
         let (u, v) = match &self.chroma {
             YuvChroma::Interleaved { data, row_stride, v_first } => {
-                let second = data.get(1..).unwrap_or(&[]);
-                let (u, v) = if *v_first { (second, &data[..]) } else { (&data[..], second) };
-                (plane(u, *row_stride, 2)?, plane(v, *row_stride, 2)?)
+                classify::YuvPlane::interleaved(data, geometry(*row_stride, "row stride")?, *v_first)
             }
             YuvChroma::Planar { u, u_row_stride, u_pixel_stride, v, v_row_stride, v_pixel_stride } => {
                 (plane(u, *u_row_stride, *u_pixel_stride)?, plane(v, *v_row_stride, *v_pixel_stride)?)

@@ -83,14 +83,11 @@ impl<'a> PixelBuffer<'a> {
         format: PixelFormat,
         orientation: i64,
     ) -> Result<PixelBuffer<'a>> {
-        let dimension = |value: i64, what: &str| {
-            u32::try_from(value).map_err(|_| Error::InvalidGeometry(format!("{what} {value} is out of range")))
-        };
         Ok(PixelBuffer {
             data,
-            width: dimension(width, "width")?,
-            height: dimension(height, "height")?,
-            row_stride: dimension(row_stride, "row stride")?,
+            width: geometry(width, "width")?,
+            height: geometry(height, "height")?,
+            row_stride: geometry(row_stride, "row stride")?,
             format,
             orientation: exif_code(orientation)?,
             crop: None,
@@ -138,6 +135,12 @@ impl<'a> PixelBuffer<'a> {
         let image = RgbImage::from_raw(crop.width, crop.height, rgb).expect("width * height RGB pixels");
         Ok(upright(image, orientation))
     }
+}
+
+/// A width, height, stride or coordinate passed as a signed integer (Kotlin's `Int`, Swift's
+/// `Int`), or [`Error::InvalidGeometry`] naming it when negative or too large.
+pub fn geometry(value: i64, what: &str) -> Result<u32> {
+    u32::try_from(value).map_err(|_| Error::InvalidGeometry(format!("{what} {value} is out of range")))
 }
 
 /// An orientation passed as a signed integer, narrowed to a byte (1-8 are checked later).

@@ -3,6 +3,7 @@
 //! `CVPixelBuffer`'s clean aperture are given.
 
 use crate::error::{Error, Result};
+use crate::image_input::geometry;
 
 /// `width` x `height` pixels whose top-left corner is column `x`, row `y` of the frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -21,10 +22,12 @@ impl Rect {
     /// A rectangle described in the signed integers of Kotlin and Swift; negative values are
     /// [`Error::InvalidGeometry`].
     pub fn from_signed(x: i64, y: i64, width: i64, height: i64) -> Result<Rect> {
-        let field = |value: i64, what: &str| {
-            u32::try_from(value).map_err(|_| Error::InvalidGeometry(format!("crop {what} {value} is out of range")))
-        };
-        Ok(Rect { x: field(x, "x")?, y: field(y, "y")?, width: field(width, "width")?, height: field(height, "height")? })
+        Ok(Rect {
+            x: geometry(x, "crop x")?,
+            y: geometry(y, "crop y")?,
+            width: geometry(width, "crop width")?,
+            height: geometry(height, "crop height")?,
+        })
     }
 
     /// `crop`, checked to be a non-empty rectangle inside a `width` x `height` frame, or the

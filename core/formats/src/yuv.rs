@@ -22,7 +22,7 @@
 use image::RgbImage;
 
 use crate::error::{Error, Result};
-use crate::image_input::{orientation, upright};
+use crate::image_input::{geometry, orientation, upright};
 use crate::region::Rect;
 
 /// Luma/chroma matrix.
@@ -70,10 +70,15 @@ pub struct YuvPlane<'a> {
 impl<'a> YuvPlane<'a> {
     /// A plane described in Kotlin's and Swift's signed integers.
     pub fn from_signed(data: &'a [u8], row_stride: i64, pixel_stride: i64) -> Result<YuvPlane<'a>> {
-        let field = |value: i64, what: &str| {
-            u32::try_from(value).map_err(|_| Error::InvalidGeometry(format!("{what} {value} is out of range")))
-        };
-        Ok(YuvPlane { data, row_stride: field(row_stride, "row stride")?, pixel_stride: field(pixel_stride, "pixel stride")? })
+        Ok(YuvPlane { data, row_stride: geometry(row_stride, "row stride")?, pixel_stride: geometry(pixel_stride, "pixel stride")? })
+    }
+
+    /// The U and V planes of one plane of interleaved chroma pairs, U first (NV12) or, with
+    /// `v_first`, V first (NV21).
+    pub fn interleaved(data: &'a [u8], row_stride: u32, v_first: bool) -> (YuvPlane<'a>, YuvPlane<'a>) {
+        let first = YuvPlane { data, row_stride, pixel_stride: 2 };
+        let second = YuvPlane { data: data.get(1..).unwrap_or(&[]), ..first };
+        if v_first { (second, first) } else { (first, second) }
     }
 
     /// Checks that `columns` x `rows` samples fit, naming the plane in the error.
@@ -164,8 +169,8 @@ impl<'a> YuvImage<'a> {
         let (luma, chroma) = data.split_at(luma_bytes);
         let plane = |data, row_stride, pixel_stride| YuvPlane { data, row_stride, pixel_stride };
         let (u, v) = match layout {
-            YuvLayout::Nv12 => (plane(chroma, row_stride, 2), plane(chroma.get(1..).unwrap_or(&[]), row_stride, 2)),
-            YuvLayout::Nv21 => (plane(chroma.get(1..).unwrap_or(&[]), row_stride, 2), plane(chroma, row_stride, 2)),
+            YuvLayout::Nv12 => YuvPlane::interleaved(chroma, row_stride, false),
+            YuvLayout::Nv21 => YuvPlane::interleaved(chroma, row_stride, true),
             YuvLayout::I420 => {
                 let chroma_stride = row_stride.div_ceil(2);
                 let chroma_bytes = (chroma_stride as usize).saturating_mul(height.div_ceil(2) as usize).min(chroma.len());
