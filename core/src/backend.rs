@@ -111,6 +111,9 @@ impl fmt::Display for Backend {
     }
 }
 
+#[cfg(all(feature = "gpu", any(target_os = "linux", target_os = "android", target_os = "macos", target_os = "windows")))]
+pub use gpu::set_cache_dir as set_gpu_cache_dir;
+
 #[cfg(feature = "gpu")]
 mod gpu {
     use std::sync::OnceLock;
@@ -136,9 +139,53 @@ mod gpu {
     pub static NATIVE: Cell = OnceLock::new();
     pub static GL: Cell = OnceLock::new();
 
+    /// The directory [`set_cache_dir`] named, for the runtime configuration.
+    #[cfg(any(target_os = "linux", target_os = "android", target_os = "macos", target_os = "windows"))]
+    static CACHE_DIR: std::sync::Mutex<Option<std::path::PathBuf>> = std::sync::Mutex::new(None);
+
+    /// Keeps CubeCL's caches (autotune results and compiled kernels, on disk in builds with
+    /// `persistent-gpu-cache`) under `dir`: in the runtime configuration when the GPU runtime
+    /// has not started yet (CubeCL sets its cache root when its configuration loads, so a root
+    /// set before that alone would be replaced), and by moving the caches already open
+    /// otherwise.
+    #[cfg(any(target_os = "linux", target_os = "android", target_os = "macos", target_os = "windows"))]
+    pub fn set_cache_dir(dir: std::path::PathBuf) {
+        *CACHE_DIR.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(dir.clone());
+        cubecl_environment::environment::set_root(dir);
+    }
+
+    /// CubeCL's runtime configuration, unless the application set one first: where the
+    /// platform has files and a working directory (not iOS), a `cubecl.toml` (searched from
+    /// the working directory up) and the `CUBECL_*` environment variables as CubeCL reads
+    /// them, and the caches under [`set_cache_dir`]'s directory; everywhere, autotuning at its
+    /// `minimal` level where nothing chose another than CubeCL's default (`balanced`).
+    /// Measured on an NVIDIA H200 through Vulkan (issue 12): S0's first inference in a new
+    /// process 9.5 s at `balanced`, 3.0 s at `minimal`, warm latency within 1.5%. A phone pays
+    /// the same tuning on slower cores, at every app launch without a persistent cache.
+    fn configure_runtime() {
+        use cubecl::config::autotune::AutotuneLevel;
+        use cubecl::config::{CubeClRuntimeConfig, RuntimeConfig};
+        #[cfg(any(target_os = "linux", target_os = "android", target_os = "macos", target_os = "windows"))]
+        let mut config = CubeClRuntimeConfig::from_current_dir();
+        #[cfg(not(any(target_os = "linux", target_os = "android", target_os = "macos", target_os = "windows")))]
+        let mut config = CubeClRuntimeConfig::default();
+        if matches!(config.autotune.level, AutotuneLevel::Balanced) {
+            config.autotune.level = AutotuneLevel::Minimal;
+        }
+        #[cfg(any(target_os = "linux", target_os = "android", target_os = "macos", target_os = "windows"))]
+        let config = {
+            if let Some(dir) = CACHE_DIR.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone() {
+                config.environment.path = cubecl::config::cache::CacheConfig::Directory(dir);
+            }
+            config.override_from_env()
+        };
+        CubeClRuntimeConfig::try_set(config);
+    }
+
     /// Initialises the runtime once; driver panics are caught and reported.
     pub fn open(cell: &Cell, api: WgpuBackend) -> Result<BackendDevice, String> {
         cell.get_or_init(|| {
+            configure_runtime();
             let init = std::panic::catch_unwind(|| {
                 Device::wgpu_options().device_kind(DeviceKind::DefaultDevice).graphics_api(api).init_with_setup()
             });

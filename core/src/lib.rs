@@ -24,6 +24,8 @@ pub mod accounting;
 pub mod backend;
 pub mod classify;
 pub mod config;
+#[cfg(feature = "gpu")]
+pub mod cube_kernels;
 pub mod fused;
 #[cfg(feature = "cpu")]
 pub mod kernels;

@@ -204,7 +204,7 @@ impl Classifier {
         }
         #[cfg(all(feature = "gpu", any(target_os = "linux", target_os = "android", target_os = "macos", target_os = "windows")))]
         if let Some(dir) = &options.gpu_cache_dir {
-            cubecl_environment::environment::set_root(dir.clone());
+            crate::backend::set_gpu_cache_dir(dir.clone());
         }
         let labels = match (options.labels, state.metadata.get(LABELS_KEY)) {
             (None, Some(text)) => Labels::new(Some(Labels::parse_lines(text)), config.num_classes)

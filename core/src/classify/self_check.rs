@@ -1,12 +1,12 @@
 //! The GPU self-check behind `BackendChoice::Auto`/`Gpu`: a small conv + GELU + matmul run on
 //! the device must agree with the same computation done on the host, so a driver that
-//! initialises but computes wrongly is not used.
+//! initialises but computes wrongly is not used. The convolution is the network's own fused
+//! 1x1 convolution with GELU ([`fused::conv_bias_act`]), so the kernel it compiles is one the
+//! first inference needs anyway.
 
-use burn::tensor::activation::gelu;
-use burn::tensor::module::conv2d;
-use burn::tensor::ops::ConvOptions;
 use burn::tensor::{Device, Tensor, TensorData};
 
+use crate::fused;
 use crate::weights::seeded::uniform;
 
 const CHANNELS: usize = 8;
@@ -20,7 +20,8 @@ pub fn run(device: &Device) -> Result<(), String> {
     let check = std::panic::catch_unwind(|| {
         let x: Tensor<4> = Tensor::from_data(TensorData::new(input.clone(), [1, CHANNELS, SIDE, SIDE]), device);
         let w: Tensor<4> = Tensor::from_data(TensorData::new(weight.clone(), [CHANNELS, CHANNELS, 1, 1]), device);
-        let y = gelu(conv2d(x, w, None, ConvOptions::new([1, 1], [0, 0], [1, 1], 1)));
+        let bias: Tensor<1> = Tensor::zeros([CHANNELS], device);
+        let y = fused::conv_bias_act(x, &w, &bias, [1, 1], true);
         let y = y.reshape([CHANNELS, SIDE * SIDE]);
         let gram = y.clone().matmul(y.transpose());
         gram.try_into_data().map_err(|e| format!("{e:?}"))?.try_to_vec::<f32>().map_err(|e| format!("{e:?}"))

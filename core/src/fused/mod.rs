@@ -1,8 +1,8 @@
 //! The network's fused operations, as a burn 0.22.1 backend extension
 //! (`#[backend_extension]`): each is one call in `model/`, composed from burn's own ops by
-//! default (burn-ndarray, the reference CPU path, and burn-wgpu, whose CubeCL kernels are a
-//! separate piece of work), and implemented with the hand-written channels-last kernels of
-//! [`crate::kernels`] on burn-flex ([`flex`]).
+//! default (burn-ndarray, the reference CPU path), implemented with the hand-written
+//! channels-last kernels of [`crate::kernels`] on burn-flex ([`flex`]) and with the CubeCL
+//! kernels of [`crate::cube_kernels`] on burn-wgpu ([`cube`]).
 //!
 //! On burn-flex the fused ops hand channels-last maps to each other: a tensor keeps its
 //! logical `[B, C, H, W]` shape with `NHWC` strides, so any burn op that reads it still sees
@@ -12,6 +12,8 @@
 #![allow(deprecated)]
 
 mod composed;
+#[cfg(feature = "gpu")]
+mod cube;
 #[cfg(feature = "cpu")]
 mod flex;
 
@@ -116,9 +118,6 @@ pub trait FusedOps: Backend {
 
 #[cfg(feature = "reference")]
 impl FusedOps for burn::backend::NdArray {}
-
-#[cfg(feature = "gpu")]
-impl FusedOps for burn::backend::Cube {}
 
 /// [`FusedOps::pack_conv_weight`] on a tensor.
 pub fn pack_conv_weight(weight: Tensor<4>) -> Tensor<4> {

@@ -10,9 +10,13 @@ use efficientformer::burn::tensor::{Tensor, TensorData};
 use efficientformer::{Backend, Variant};
 use safetensors::SafeTensors;
 
-/// `core/tests/fixtures/<rel>`.
+/// `core/tests/fixtures/<rel>`, or under `EFFICIENTFORMER_FIXTURES` when a prebuilt test
+/// binary runs from another checkout (`core/scripts/gpu-check.sh`).
 pub fn fixture(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(rel)
+    let root = std::env::var_os("EFFICIENTFORMER_FIXTURES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures"));
+    root.join(rel)
 }
 
 /// One variant's reference: logits, sampled stage activations and metadata from timm.

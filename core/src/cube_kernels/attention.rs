@@ -1,0 +1,212 @@
+//! The attention core in one launch: timm's `Attention2d.forward` from `attn = q @ k` to
+//! `x = attn @ v + v_local` (scores, talking head 1, position biases, softmax, talking head
+//! 2, value product, local branch), and the same without talking heads for
+//! `Attention2dDownsample`. One cube per (query token, image, slice of the output channels):
+//! its row of scores for every head stays in shared memory from the first product to the
+//! last. Each slice's cube computes the row again (a few hundred multiply-adds per thread),
+//! so that the value product, the longest part, is spread over four times as many cubes and
+//! the GPU has more than one cube per query.
+
+use burn::backend::TensorMetadata;
+use burn_cubecl::kernel::into_contiguous;
+use burn_cubecl::ops::numeric::empty_device_dtype;
+use burn_cubecl::tensor::CubeTensor;
+use cubecl::prelude::*;
+
+/// Largest `heads · keys` a cube holds (two rows of scores in shared memory: 24 KiB in f32,
+/// under Metal's 32 KiB). The network needs 8 · 196.
+pub const MAX_SCORES: usize = 3072;
+
+/// Threads per cube: also the output channels of a slice.
+const THREADS: u32 = 256;
+
+/// The talking-head weights of `Attention2d`: `talking_head1.weight` `[heads, heads]`,
+/// `talking_head2.weight` `[heads, heads]` and `talking_head2.bias` `[heads]`.
+#[derive(Debug, Clone)]
+pub struct HeadMixing {
+    pub mix1: CubeTensor,
+    pub mix2: CubeTensor,
+    pub mix2_bias: CubeTensor,
+}
+
+/// `q: [B, heads·kd, N]`, `k: [B, heads·kd, M]`, `v: [B, heads·vd, M]`, `local` and `output:
+/// [B, heads·vd, N]`, `bias: [heads, N, M]` (with talking heads: `talking_head1` of the position
+/// biases plus its bias), all row-major.
+#[cube(launch)]
+fn attention_kernel<F: Float>(
+    q: &Tensor<F>,
+    k: &Tensor<F>,
+    v: &Tensor<F>,
+    local: &Tensor<F>,
+    bias: &Tensor<F>,
+    mix1: &Tensor<F>,
+    mix2: &Tensor<F>,
+    mix2_bias: &Tensor<F>,
+    output: &mut Tensor<F>,
+    key_dim: u32,
+    value_dim: u32,
+    queries: u32,
+    keys: u32,
+    #[comptime] heads: u32,
+    #[comptime] scores_len: u32,
+    #[comptime] talking_heads: bool,
+    #[define(F)] _dtype: ElemType,
+) {
+    let query = CUBE_POS_X as usize;
+    let image = CUBE_POS_Y as usize;
+    let slice = CUBE_POS_Z as usize;
+    let unit = UNIT_POS_X as usize;
+    let threads = CUBE_DIM_X as usize;
+    let heads = heads as usize;
+    let len = scores_len as usize;
+    let (key_dim, value_dim) = (key_dim as usize, value_dim as usize);
+    let (queries, keys) = (queries as usize, keys as usize);
+    let mut raw = Shared::new_slice(len);
+    let mut scores = Shared::new_slice(len);
+
+    // q · k for every head: raw[h · M + j].
+    let mut t = unit;
+    while t < len {
+        let head = t / keys;
+        let key = t % keys;
+        let row = image * heads * key_dim + head * key_dim;
+        let mut sum = F::new(0.0_f32);
+        for d in 0..key_dim {
+            sum += q[(row + d) * queries + query] * k[(row + d) * keys + key];
+        }
+        raw[t] = sum;
+        t += threads;
+    }
+    sync_cube();
+
+    // talking_head1 (a 1x1 convolution across heads) and the position biases.
+    let mut t = unit;
+    while t < len {
+        let head = t / keys;
+        let key = t % keys;
+        let mut sum = bias[(head * queries + query) * keys + key];
+        if talking_heads {
+            for h in 0..heads {
+                sum += mix1[head * heads + h] * raw[h * keys + key];
+            }
+        } else {
+            sum += raw[t];
+        }
+        scores[t] = sum;
+        t += threads;
+    }
+    sync_cube();
+
+    // Softmax over the keys, one head per thread (as burn's: subtract the maximum).
+    if unit < heads {
+        let start = unit * keys;
+        let mut max = scores[start];
+        for j in 1..keys {
+            let value = scores[start + j];
+            if value > max {
+                max = value;
+            }
+        }
+        let mut total = F::new(0.0_f32);
+        for j in 0..keys {
+            let e = (scores[start + j] - max).exp();
+            scores[start + j] = e;
+            total += e;
+        }
+        for j in 0..keys {
+            scores[start + j] = scores[start + j] / total;
+        }
+    }
+    sync_cube();
+
+    // talking_head2 with its bias.
+    if talking_heads {
+        let mut t = unit;
+        while t < len {
+            let head = t / keys;
+            let key = t % keys;
+            let mut sum = mix2_bias[head];
+            for h in 0..heads {
+                sum += mix2[head * heads + h] * scores[h * keys + key];
+            }
+            raw[t] = sum;
+            t += threads;
+        }
+        sync_cube();
+        let mut t = unit;
+        while t < len {
+            scores[t] = raw[t];
+            t += threads;
+        }
+        sync_cube();
+    }
+
+    // attn @ v + v_local, one output channel of this cube's slice per thread.
+    let channels = heads * value_dim;
+    let mut end = (slice + 1) * threads;
+    if end > channels {
+        end = channels;
+    }
+    let mut c = slice * threads + unit;
+    while c < end {
+        let head = c / value_dim;
+        let plane = image * channels + c;
+        let mut sum = local[plane * queries + query];
+        for j in 0..keys {
+            sum += scores[head * keys + j] * v[plane * keys + j];
+        }
+        output[plane * queries + query] = sum;
+        c += threads;
+    }
+}
+
+/// Whether [`launch`] takes these sizes.
+pub fn fits(heads: usize, keys: usize) -> bool {
+    heads > 0 && heads * keys <= MAX_SCORES
+}
+
+/// The attention core for `q, k, v, local: [B, C, H, W]` and `bias: [1, heads, N, M]`.
+pub fn launch(
+    [q, k, v, local]: [CubeTensor; 4],
+    bias: CubeTensor,
+    talking_heads: Option<HeadMixing>,
+    heads: usize,
+    dtype: ElemType,
+) -> CubeTensor {
+    let [batch, key_channels, _, _] = q.shape().dims::<4>();
+    let value_channels = v.shape()[1];
+    let (queries, keys) = (q.shape()[2] * q.shape()[3], k.shape()[2] * k.shape()[3]);
+    let [q, k, v, local, bias] = [q, k, v, local, bias].map(into_contiguous);
+    let output = empty_device_dtype(local.client.clone(), local.device.clone(), local.shape(), local.dtype);
+    let client = q.client.clone();
+    let has_talking_heads = talking_heads.is_some();
+    // Without talking heads the kernel never reads the mixing arguments; the bias stands in.
+    let [mix1, mix2, mix2_bias] = match talking_heads {
+        Some(t) => [t.mix1, t.mix2, t.mix2_bias].map(into_contiguous),
+        None => [bias.clone(), bias.clone(), bias.clone()],
+    };
+    let threads = THREADS.min(client.properties().hardware.max_cube_dim.0);
+    attention_kernel::launch(
+        &client,
+        CubeCount::Static(queries as u32, batch as u32, value_channels.div_ceil(threads as usize) as u32),
+        CubeDim::new_1d(threads),
+        q.into_tensor_arg(),
+        k.into_tensor_arg(),
+        v.into_tensor_arg(),
+        local.into_tensor_arg(),
+        bias.into_tensor_arg(),
+        mix1.into_tensor_arg(),
+        mix2.into_tensor_arg(),
+        mix2_bias.into_tensor_arg(),
+        output.clone().into_tensor_arg(),
+        (key_channels / heads) as u32,
+        (value_channels / heads) as u32,
+        queries as u32,
+        keys as u32,
+        heads as u32,
+        (heads * keys) as u32,
+        has_talking_heads,
+        dtype,
+    );
+    output
+}

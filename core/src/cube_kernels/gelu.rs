@@ -1,0 +1,43 @@
+//! Exact (erf) GELU, one launch: burn-wgpu composes `gelu` from five element-wise launches
+//! (scale, erf, add, multiply, multiply). Also the epilogue the other kernels apply in
+//! registers ([`gelu`]).
+
+use burn::backend::TensorMetadata;
+use burn_cubecl::kernel::into_contiguous;
+use burn_cubecl::ops::numeric::empty_device_dtype;
+use burn_cubecl::tensor::CubeTensor;
+use cubecl::calculate_cube_count_elemwise;
+use cubecl::prelude::*;
+
+/// `x · Φ(x) = x / 2 · (1 + erf(x / √2))`, PyTorch's `nn.GELU()` (approximate='none'); erf is
+/// the backend's (CubeCL's polyfill where the shading language has none: |error| ≤ 1.5e-7).
+#[cube]
+pub fn gelu<F: Float>(x: F) -> F {
+    x * F::new(0.5_f32) * (F::new(1.0_f32) + (x * F::new(std::f32::consts::FRAC_1_SQRT_2)).erf())
+}
+
+#[cube(launch)]
+fn gelu_kernel<F: Float>(input: &Tensor<F>, output: &mut Tensor<F>, #[define(F)] _dtype: ElemType) {
+    if ABSOLUTE_POS >= output.len() {
+        terminate!();
+    }
+    output[ABSOLUTE_POS] = gelu::<F>(input[ABSOLUTE_POS]);
+}
+
+/// GELU of a float tensor, row-major out.
+pub fn launch(input: CubeTensor, dtype: ElemType) -> CubeTensor {
+    let input = into_contiguous(input);
+    let output = empty_device_dtype(input.client.clone(), input.device.clone(), input.shape(), input.dtype);
+    let elements = input.shape().num_elements();
+    let cube_dim = CubeDim::new(&input.client, elements);
+    let cube_count = calculate_cube_count_elemwise(&input.client, elements, cube_dim);
+    gelu_kernel::launch(
+        &input.client.clone(),
+        cube_count,
+        cube_dim,
+        input.into_tensor_arg(),
+        output.clone().into_tensor_arg(),
+        dtype,
+    );
+    output
+}

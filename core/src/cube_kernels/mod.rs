@@ -1,0 +1,32 @@
+//! Hand-written CubeCL kernels behind burn-wgpu's implementation of the fused ops
+//! ([`crate::fused`]): the same blocks as few GPU launches, on Metal (iOS), Vulkan (Android,
+//! Linux) and, without a GPU, wgpu's OpenGL ES backend. They read and write burn's row-major
+//! `[B, C, H, W]` maps, so every other burn op still reads their outputs as it is.
+//!
+//! What a launch replaces, per block of the network: the FFN (`ConvMlpWithNorm`: fc1 + GELU,
+//! depthwise mid + GELU, fc2 + residual) is three launches ([`pointwise`], [`direct`],
+//! [`pointwise`]) instead of three convolutions, two bias adds, two five-launch GELUs and an
+//! add; the attention core ([`attention`]) is one launch instead of fifteen (two matmuls, two
+//! talking-head convolutions, the bias add and a five-launch softmax, the reshapes' copies and
+//! the final add); the stem's and the downsampling layers' dense 3x3 convolutions
+//! ([`direct`]) need neither burn's autotuned convolution nor a separate GELU; the stride-2 attention's bilinear upsample ([`upsample`]) is one launch
+//! instead of two matmuls and their transposed copies. Each kernel is compiled once per data type and comptime setting, with no
+//! autotuning, so it adds shader compilation but never tuning to a cold start: what burn still
+//! runs (and tunes) is the head's pooling and matmul.
+
+pub mod attention;
+pub mod direct;
+pub mod gelu;
+pub mod pointwise;
+pub mod upsample;
+
+use burn::backend::cubecl::dtype_to_storage_type;
+use burn_cubecl::tensor::CubeTensor;
+use cubecl::ir::ElemType;
+
+/// The kernels' element type: the one every operand shares (`None` when they differ, or for
+/// a non-float tensor), so that a launch never reads a buffer as another type.
+pub fn shared_float_type(tensors: &[&CubeTensor]) -> Option<ElemType> {
+    let dtype = tensors.first()?.dtype;
+    (dtype.is_float() && tensors.iter().all(|t| t.dtype == dtype)).then(|| dtype_to_storage_type(dtype))
+}
