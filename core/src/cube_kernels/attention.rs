@@ -9,9 +9,10 @@
 
 use burn::backend::TensorMetadata;
 use burn_cubecl::kernel::into_contiguous;
-use burn_cubecl::ops::numeric::empty_device_dtype;
 use burn_cubecl::tensor::CubeTensor;
 use cubecl::prelude::*;
+
+use super::empty_output;
 
 /// Largest `heads · keys` a cube holds (two rows of scores in shared memory: 24 KiB in f32,
 /// under Metal's 32 KiB). The network needs 8 · 196.
@@ -177,7 +178,7 @@ pub fn launch(
     let value_channels = v.shape()[1];
     let (queries, keys) = (q.shape()[2] * q.shape()[3], k.shape()[2] * k.shape()[3]);
     let [q, k, v, local, bias] = [q, k, v, local, bias].map(into_contiguous);
-    let output = empty_device_dtype(local.client.clone(), local.device.clone(), local.shape(), local.dtype);
+    let output = empty_output(&local, local.shape());
     let client = q.client.clone();
     let has_talking_heads = talking_heads.is_some();
     // Without talking heads the kernel never reads the mixing arguments; the bias stands in.

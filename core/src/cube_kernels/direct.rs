@@ -7,12 +7,11 @@
 use burn::backend::TensorMetadata;
 use burn::tensor::Shape;
 use burn_cubecl::kernel::into_contiguous;
-use burn_cubecl::ops::numeric::empty_device_dtype;
 use burn_cubecl::tensor::CubeTensor;
-use cubecl::calculate_cube_count_elemwise;
 use cubecl::prelude::*;
 
 use super::gelu::gelu;
+use super::{empty_output, one_thread_per_element};
 
 /// One thread per output element: the `k x k` taps of its group's input channels around it,
 /// zero outside the map. The threads of a warp share an output channel (broadcast weights).
@@ -76,16 +75,9 @@ pub fn launch(x: CubeTensor, weight: CubeTensor, bias: CubeTensor, stride: usize
     let out_height = (height + 2 * padding - kernel) / stride + 1;
     let out_width = (width + 2 * padding - kernel) / stride + 1;
     let [x, weight, bias] = [x, weight, bias].map(into_contiguous);
-    let output = empty_device_dtype(
-        x.client.clone(),
-        x.device.clone(),
-        Shape::new([batch, out_channels, out_height, out_width]),
-        x.dtype,
-    );
-    let elements = batch * out_channels * out_height * out_width;
+    let output = empty_output(&x, Shape::new([batch, out_channels, out_height, out_width]));
+    let (cube_count, cube_dim) = one_thread_per_element(&output);
     let client = x.client.clone();
-    let cube_dim = CubeDim::new(&client, elements);
-    let cube_count = calculate_cube_count_elemwise(&client, elements, cube_dim);
     debug_assert_eq!(channels, in_per_group * groups);
     direct_conv_kernel::launch(
         &client,

@@ -4,10 +4,10 @@
 
 use burn::backend::TensorMetadata;
 use burn_cubecl::kernel::into_contiguous;
-use burn_cubecl::ops::numeric::empty_device_dtype;
 use burn_cubecl::tensor::CubeTensor;
-use cubecl::calculate_cube_count_elemwise;
 use cubecl::prelude::*;
+
+use super::{empty_output, one_thread_per_element};
 
 /// `x · Φ(x) = x / 2 · (1 + erf(x / √2))`, PyTorch's `nn.GELU()` (approximate='none'); erf is
 /// the backend's (CubeCL's polyfill where the shading language has none: |error| ≤ 1.5e-7).
@@ -27,10 +27,8 @@ fn gelu_kernel<F: Float>(input: &Tensor<F>, output: &mut Tensor<F>, #[define(F)]
 /// GELU of a float tensor, row-major out.
 pub fn launch(input: CubeTensor, dtype: ElemType) -> CubeTensor {
     let input = into_contiguous(input);
-    let output = empty_device_dtype(input.client.clone(), input.device.clone(), input.shape(), input.dtype);
-    let elements = input.shape().num_elements();
-    let cube_dim = CubeDim::new(&input.client, elements);
-    let cube_count = calculate_cube_count_elemwise(&input.client, elements, cube_dim);
+    let output = empty_output(&input, input.shape());
+    let (cube_count, cube_dim) = one_thread_per_element(&output);
     gelu_kernel::launch(
         &input.client.clone(),
         cube_count,

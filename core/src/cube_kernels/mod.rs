@@ -20,13 +20,31 @@ pub mod gelu;
 pub mod pointwise;
 pub mod upsample;
 
+use burn::backend::TensorMetadata;
 use burn::backend::cubecl::dtype_to_storage_type;
+use burn::tensor::Shape;
+use burn_cubecl::ops::numeric::empty_device_dtype;
 use burn_cubecl::tensor::CubeTensor;
+use cubecl::calculate_cube_count_elemwise;
 use cubecl::ir::ElemType;
+use cubecl::prelude::{CubeCount, CubeDim};
 
 /// The kernels' element type: the one every operand shares (`None` when they differ, or for
 /// a non-float tensor), so that a launch never reads a buffer as another type.
 pub fn shared_float_type(tensors: &[&CubeTensor]) -> Option<ElemType> {
     let dtype = tensors.first()?.dtype;
     (dtype.is_float() && tensors.iter().all(|t| t.dtype == dtype)).then(|| dtype_to_storage_type(dtype))
+}
+
+/// An uninitialised row-major tensor of `shape` for a kernel to write, on `like`'s device and
+/// of its data type.
+fn empty_output(like: &CubeTensor, shape: Shape) -> CubeTensor {
+    empty_device_dtype(like.client.clone(), like.device.clone(), shape, like.dtype)
+}
+
+/// The launch size of a kernel with one thread per element of `output`.
+fn one_thread_per_element(output: &CubeTensor) -> (CubeCount, CubeDim) {
+    let elements = output.shape().num_elements();
+    let cube_dim = CubeDim::new(&output.client, elements);
+    (calculate_cube_count_elemwise(&output.client, elements, cube_dim), cube_dim)
 }

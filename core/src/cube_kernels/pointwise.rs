@@ -5,11 +5,11 @@
 use burn::backend::TensorMetadata;
 use burn::tensor::Shape;
 use burn_cubecl::kernel::into_contiguous;
-use burn_cubecl::ops::numeric::empty_device_dtype;
 use burn_cubecl::tensor::CubeTensor;
 use cubecl::calculate_cube_count_elemwise;
 use cubecl::prelude::*;
 
+use super::empty_output;
 use super::gelu::gelu;
 
 /// What is applied to `weight · x + bias` before it is stored.
@@ -147,12 +147,7 @@ pub fn launch(x: CubeTensor, weight: CubeTensor, bias: CubeTensor, epilogue: Epi
     let [batch, channels, height, width] = x.shape().dims::<4>();
     let out_channels = weight.shape()[0];
     let [x, weight, bias] = [x, weight, bias].map(into_contiguous);
-    let output = empty_device_dtype(
-        x.client.clone(),
-        x.device.clone(),
-        Shape::new([batch, out_channels, height, width]),
-        x.dtype,
-    );
+    let output = empty_output(&x, Shape::new([batch, out_channels, height, width]));
     let (apply_gelu, add_residual) = (matches!(epilogue, Epilogue::Gelu), matches!(epilogue, Epilogue::Residual(_)));
     // Without a residual the kernel never reads that argument; the bias stands in for it.
     let residual = match epilogue {

@@ -5,10 +5,10 @@
 use burn::backend::TensorMetadata;
 use burn::tensor::Shape;
 use burn_cubecl::kernel::into_contiguous;
-use burn_cubecl::ops::numeric::empty_device_dtype;
 use burn_cubecl::tensor::CubeTensor;
-use cubecl::calculate_cube_count_elemwise;
 use cubecl::prelude::*;
+
+use super::{empty_output, one_thread_per_element};
 
 /// One thread per output element: `Σ_{y,x} matrix_t[y, out_y] · matrix_t[x, out_x] · input[y, x]`.
 #[cube(launch)]
@@ -40,16 +40,9 @@ pub fn launch(x: CubeTensor, matrix_t: CubeTensor, dtype: ElemType) -> CubeTenso
     let [batch, channels, _, _] = x.shape().dims::<4>();
     let out_side = matrix_t.shape()[1];
     let [x, matrix_t] = [x, matrix_t].map(into_contiguous);
-    let output = empty_device_dtype(
-        x.client.clone(),
-        x.device.clone(),
-        Shape::new([batch, channels, out_side, out_side]),
-        x.dtype,
-    );
-    let elements = batch * channels * out_side * out_side;
+    let output = empty_output(&x, Shape::new([batch, channels, out_side, out_side]));
+    let (cube_count, cube_dim) = one_thread_per_element(&output);
     let client = x.client.clone();
-    let cube_dim = CubeDim::new(&client, elements);
-    let cube_count = calculate_cube_count_elemwise(&client, elements, cube_dim);
     upsample_kernel::launch(
         &client,
         cube_count,
