@@ -16,12 +16,16 @@ use crate::kernels::depthwise::{Geometry, depthwise_conv3x3};
 use crate::kernels::gelu::gelu_in_place;
 use crate::kernels::matmul::Epilogue;
 use crate::kernels::parallel;
-use crate::kernels::pointwise::{pointwise_conv, pointwise_conv_new};
+use crate::kernels::microkernel::{PANEL, pack_panels};
+use crate::kernels::pointwise::{PackedWeight, pointwise_conv, pointwise_conv_new, pointwise_conv_packed, pointwise_conv_packed_new};
 use crate::kernels::transpose::nchw_to_nhwc;
 use crate::kernels::upsample::bilinear_upsample;
 
 /// Elements per task of a standalone GELU.
 const GELU_CHUNK: usize = 4096;
+/// 1x1 weights of at least this many values (96 KiB: more than L1, streamed from L2, L3 or
+/// memory on every pass) are packed in panels for [`crate::kernels::microkernel`].
+const PANEL_WEIGHT_VALUES: usize = 24 * 1024;
 
 /// `[B, C, H, W]` of a 4-D tensor.
 fn dims(x: &FlexTensor) -> [usize; 4] {
@@ -96,6 +100,40 @@ fn hwio(weight: &FlexTensor) -> Cow<'_, [f32]> {
     Cow::Owned(packed)
 }
 
+/// A 1x1 weight packed in panels by [`FusedOps::pack_conv_weight`]: stored as a contiguous
+/// `[out / PANEL, in, PANEL, 1]` tensor, a shape no square convolution kernel has.
+fn panels(weight: &FlexTensor) -> Option<PackedWeight<'_>> {
+    let [panel_count, in_channels, width, one] = dims(weight);
+    if weight.dtype() != DType::F32 || width != PANEL || one != 1 {
+        return None;
+    }
+    let panels = weight.as_slice::<f32>()?;
+    Some(PackedWeight { panels, in_channels, out_channels: panel_count * PANEL })
+}
+
+/// `[out, in / groups, k, k]` of a convolution weight, packed or not.
+fn conv_dims(weight: &FlexTensor) -> [usize; 4] {
+    match panels(weight) {
+        Some(packed) => [packed.out_channels, packed.in_channels, 1, 1],
+        None => dims(weight),
+    }
+}
+
+/// The weight as burn's own ops read it (`[out, in / groups, k, k]`), for the composed
+/// fallback: a packed weight unpacked, any other as it is.
+fn unpacked(weight: FlexTensor) -> FlexTensor {
+    let Some(PackedWeight { panels, in_channels, out_channels }) = panels(&weight) else { return weight };
+    let mut plain = vec![0f32; out_channels * in_channels];
+    for (panel, values) in panels.chunks_exact(in_channels * PANEL).enumerate() {
+        for (input, row) in values.chunks_exact(PANEL).enumerate() {
+            for (lane, &w) in row.iter().enumerate() {
+                plain[(panel * PANEL + lane) * in_channels + input] = w;
+            }
+        }
+    }
+    FlexTensor::new(Bytes::from_elems(plain), Layout::contiguous(Shape::new([out_channels, in_channels, 1, 1])), DType::F32)
+}
+
 fn all_f32(tensors: &[&FlexTensor]) -> bool {
     tensors.iter().all(|t| t.dtype() == DType::F32)
 }
@@ -109,7 +147,7 @@ enum ConvKernel {
 
 fn conv_kernel(x: &FlexTensor, weight: &FlexTensor, bias: &FlexTensor, stride: usize, groups: usize) -> Option<ConvKernel> {
     let [_, channels, _, _] = dims(x);
-    let [out_channels, in_per_group, kernel, kernel_w] = dims(weight);
+    let [out_channels, in_per_group, kernel, kernel_w] = conv_dims(weight);
     if !all_f32(&[x, weight, bias]) || kernel != kernel_w || bias.shape().num_elements() != out_channels {
         return None;
     }
@@ -124,13 +162,16 @@ fn conv_kernel(x: &FlexTensor, weight: &FlexTensor, bias: &FlexTensor, stride: u
 /// `act(conv2d(x, weight, bias))` by `kernel`, into a new channels-last map.
 fn run_conv(kernel: ConvKernel, x: FlexTensor, weight: &FlexTensor, bias: &FlexTensor, stride: usize, gelu: bool) -> FlexTensor {
     let [batch, channels, height, width] = dims(&x);
-    let out_channels = dims(weight)[0];
+    let out_channels = conv_dims(weight)[0];
     let geometry = Geometry { batch, height, width, channels, stride };
     let (out_h, out_w) = geometry.output_size();
     let input = channels_last(&x);
     let bias = row_major(bias);
     let out = match kernel {
-        ConvKernel::Pointwise => pointwise_conv_new(values(&input), channels, &hwio(weight), values(&bias), gelu),
+        ConvKernel::Pointwise => match panels(weight) {
+            Some(packed) => pointwise_conv_packed_new(values(&input), packed, values(&bias), gelu),
+            None => pointwise_conv_new(values(&input), channels, &hwio(weight), values(&bias), gelu),
+        },
         ConvKernel::Depthwise => depthwise_conv3x3(values(&input), geometry, &hwio(weight), values(&bias), gelu),
         ConvKernel::Dense => dense_conv3x3(values(&input), geometry, &hwio(weight), values(&bias), gelu),
     };
@@ -144,7 +185,10 @@ fn pointwise_add_into(input: &FlexTensor, weight: &FlexTensor, bias: &FlexTensor
     let bias = row_major(bias);
     let epilogue = Epilogue { bias: Some(values(&bias)), accumulate: true, gelu: false };
     let dst = residual.try_storage_mut::<f32>().expect("owned storage");
-    pointwise_conv(values(input), channels, &hwio(weight), dst, epilogue);
+    match panels(weight) {
+        Some(packed) => pointwise_conv_packed(values(input), packed, dst, epilogue),
+        None => pointwise_conv(values(input), channels, &hwio(weight), dst, epilogue),
+    }
     residual
 }
 
@@ -155,13 +199,20 @@ impl FusedOps for Flex {
         }
         let shape = dims(&weight);
         let packed = hwio(&weight).into_owned();
+        if let [out, input, 1, 1] = shape
+            && out % PANEL == 0
+            && out * input >= PANEL_WEIGHT_VALUES
+        {
+            let panels = pack_panels(&packed, input, out);
+            return FlexTensor::new(Bytes::from_elems(panels), Layout::contiguous(Shape::new([out / PANEL, input, PANEL, 1])), DType::F32);
+        }
         FlexTensor::new(Bytes::from_elems(packed), Layout::new(Shape::new(shape), hwio_strides(shape), 0), DType::F32)
     }
 
     fn conv_bias_act(x: FlexTensor, weight: FlexTensor, bias: FlexTensor, stride: usize, groups: usize, gelu: bool) -> FlexTensor {
         match conv_kernel(&x, &weight, &bias, stride, groups) {
             Some(kernel) => run_conv(kernel, x, &weight, &bias, stride, gelu),
-            None => composed::conv_bias_act::<Flex>(x, weight, bias, stride, groups, gelu),
+            None => composed::conv_bias_act::<Flex>(x, unpacked(weight), bias, stride, groups, gelu),
         }
     }
 
@@ -174,7 +225,7 @@ impl FusedOps for Flex {
         groups: usize,
     ) -> FlexTensor {
         let [batch, _, height, width] = dims(&x);
-        let out_channels = dims(&weight)[0];
+        let out_channels = conv_dims(&weight)[0];
         let kernel = conv_kernel(&x, &weight, &bias, stride, groups)
             .filter(|_| residual.dtype() == DType::F32 && dims(&residual)[..2] == [batch, out_channels]);
         match kernel {
@@ -191,7 +242,7 @@ impl FusedOps for Flex {
                 }
             }
             None => {
-                let y = composed::conv_bias_act::<Flex>(x, weight, bias, stride, groups, false);
+                let y = composed::conv_bias_act::<Flex>(x, unpacked(weight), bias, stride, groups, false);
                 Flex::float_add(residual, y)
             }
         }
@@ -353,6 +404,11 @@ mod tests {
             (2, 11, 11, 9, 3, 2, 11),
             (1, 6, 17, 14, 3, 2, 1),
             (1, 7, 33, 60, 1, 1, 1),
+            // 1x1 weights large enough to be packed in panels: split by rows (13x13 = 169
+            // pixels, not a multiple of the 6-row tile) and by panels (3x3, batch 2, a depth
+            // of three blocks).
+            (1, 97, 256, 13, 1, 1, 1),
+            (2, 700, 48, 3, 1, 1, 1),
         ];
         for (case, &(batch, cin, cout, side, kernel, stride, groups)) in cases.iter().enumerate() {
             let x = tensor(&format!("x{case}"), &[batch, cin, side, side]);
@@ -366,8 +422,8 @@ mod tests {
                 ("nhwc", as_channels_last(&x), weight.clone()),
                 ("nhwc packed", as_channels_last(&x), packed.clone()),
             ];
-            // The composed ops read the packed weight too (the fallback for shapes no kernel takes).
-            let packed_plain = composed::conv_bias_act::<Flex>(x.clone(), packed.clone(), bias.clone(), stride, groups, false);
+            // The composed ops read the packed weight, unpacked (the fallback for shapes no kernel takes).
+            let packed_plain = composed::conv_bias_act::<Flex>(x.clone(), unpacked(packed.clone()), bias.clone(), stride, groups, false);
             let plain = composed::conv_bias_act::<Flex>(x.clone(), weight.clone(), bias.clone(), stride, groups, false);
             assert_close(packed_plain, plain, &format!("case {case} composed ops on a packed weight"));
             for (layout, input, kernel_weight) in inputs {

@@ -4,7 +4,8 @@
 //! contiguous channels.
 //!
 //! Portability: matrix products go through the `gemm` crate (AVX2/FMA, AVX-512 or NEON,
-//! chosen at run time); the element-wise kernels are written as plain loops and compiled once
+//! chosen at run time), those with a large 1x1 weight through [`microkernel`] (written over
+//! `pulp`'s `Simd` trait, dispatched the same way); the element-wise kernels are written as plain loops and compiled once
 //! per instruction set through `pulp`'s run-time dispatch ([`simd::dispatch`]), so the same
 //! code runs with NEON on a phone and AVX2 or AVX-512 on a desktop. Work is split over the
 //! kernels' own thread pool ([`parallel`], the classifier's `cpu_threads`), whose workers spin
@@ -15,6 +16,7 @@ pub mod dense;
 pub mod depthwise;
 pub mod gelu;
 pub mod matmul;
+pub mod microkernel;
 pub mod parallel;
 pub mod pointwise;
 pub mod simd;

@@ -4,6 +4,8 @@
 //! a strided transpose on every call).
 
 use super::matmul::{Epilogue, Matrix, par_matmul, par_matmul_new};
+use super::microkernel::{self, PANEL, Panels, TILE_ROWS};
+use super::parallel;
 
 /// `x: [pixels, in]` and `weight: [in, out]` (PyTorch's `[out, in, 1, 1]` stored HWIO) as the
 /// product's operands.
@@ -23,4 +25,97 @@ pub fn pointwise_conv(x: &[f32], in_channels: usize, weight: &[f32], out: &mut [
 pub fn pointwise_conv_new(x: &[f32], in_channels: usize, weight: &[f32], bias: &[f32], gelu: bool) -> Vec<f32> {
     let (input, weight) = operands(x, in_channels, weight);
     par_matmul_new(input, weight, Epilogue { bias: Some(bias), accumulate: false, gelu })
+}
+
+/// A 1x1 convolution's weight packed at load time for [`microkernel`]: `[in, out]` in panels
+/// of [`PANEL`] output channels ([`microkernel::pack_panels`]).
+#[derive(Debug, Clone, Copy)]
+pub struct PackedWeight<'a> {
+    /// The panels.
+    pub panels: &'a [f32],
+    /// Input channels (the product's depth).
+    pub in_channels: usize,
+    /// Output channels, a multiple of [`PANEL`].
+    pub out_channels: usize,
+}
+
+/// Rows a task takes at least when a packed product is split by rows (eight tiles).
+const MIN_ROWS_PER_TASK: usize = 48;
+/// Tasks per thread a packed product is cut into, at most.
+const TASKS_PER_THREAD: usize = 4;
+
+/// [`pointwise_conv`] with a packed weight.
+pub fn pointwise_conv_packed(x: &[f32], weight: PackedWeight, out: &mut [f32], epilogue: Epilogue) {
+    let pixels = x.len() / weight.in_channels;
+    assert_eq!(out.len(), pixels * weight.out_channels, "pointwise: output size");
+    // SAFETY: `out` is the whole destination, initialised, borrowed by this call.
+    unsafe { packed_product(out.as_mut_ptr(), x, weight, epilogue) }
+}
+
+/// [`pointwise_conv_new`] with a packed weight.
+pub fn pointwise_conv_packed_new(x: &[f32], weight: PackedWeight, bias: &[f32], gelu: bool) -> Vec<f32> {
+    let len = x.len() / weight.in_channels * weight.out_channels;
+    let mut out = Vec::with_capacity(len);
+    // SAFETY: without `accumulate` every element is written before it is read, and all are
+    // written when the call returns.
+    unsafe {
+        packed_product(out.as_mut_ptr(), x, weight, Epilogue { bias: Some(bias), accumulate: false, gelu });
+        out.set_len(len);
+    }
+    out
+}
+
+/// The product split over the installed pool: by rows (in whole tiles) when there are enough,
+/// else by panels, so that each thread streams only its share of the weight (the 7x7 stage).
+///
+/// # Safety
+/// `dst` must be valid for `pixels x out_channels` writes, used by no one else during the call,
+/// and initialised if `epilogue.accumulate`.
+unsafe fn packed_product(dst: *mut f32, x: &[f32], weight: PackedWeight, epilogue: Epilogue) {
+    let PackedWeight { panels, in_channels: k, out_channels: n } = weight;
+    assert!(k > 0 && n % PANEL == 0 && panels.len() == k * n && x.len() % k == 0, "pointwise: packed weight shape");
+    assert!(epilogue.bias.is_none_or(|bias| bias.len() == n), "pointwise: bias size");
+    let m = x.len() / k;
+    if m == 0 || n == 0 {
+        return;
+    }
+    let dst = parallel::SharedPtr(dst);
+    let product = |first_row: usize, rows: usize, first_column: usize, columns: usize| {
+        // SAFETY: the rows and columns lie inside the operands checked above; each task writes
+        // its own block of `dst`.
+        unsafe {
+            microkernel::multiply(Panels {
+                a: x.as_ptr().add(first_row * k),
+                a_row_stride: k,
+                b: panels.as_ptr().add(first_column * k),
+                dst: dst.at(first_row * n + first_column),
+                dst_row_stride: n,
+                m: rows,
+                k,
+                n: columns,
+                bias: epilogue.bias.map(|bias| bias.as_ptr().add(first_column)),
+                accumulate: epilogue.accumulate,
+                gelu: epilogue.gelu,
+            })
+        }
+    };
+    let threads = parallel::current_threads();
+    if threads == 1 {
+        product(0, m, 0, n);
+    } else if m >= threads * MIN_ROWS_PER_TASK {
+        let tasks = threads * (m / (threads * MIN_ROWS_PER_TASK)).min(TASKS_PER_THREAD);
+        let rows_per_task = m.div_ceil(tasks).next_multiple_of(TILE_ROWS);
+        parallel::for_each_task(m.div_ceil(rows_per_task), |task| {
+            let first = task * rows_per_task;
+            product(first, rows_per_task.min(m - first), 0, n);
+        });
+    } else {
+        let panel_count = n / PANEL;
+        let panels_per_task = panel_count.div_ceil(threads * TASKS_PER_THREAD).max(1);
+        parallel::for_each_task(panel_count.div_ceil(panels_per_task), |task| {
+            let first = task * panels_per_task;
+            let count = panels_per_task.min(panel_count - first);
+            product(0, m, first * PANEL, count * PANEL);
+        });
+    }
 }
