@@ -200,7 +200,7 @@ impl FusedOps for Flex {
         let shape = dims(&weight);
         let packed = hwio(&weight).into_owned();
         if let [out, input, 1, 1] = shape
-            && out % PANEL == 0
+            && out.is_multiple_of(PANEL)
             && out * input >= PANEL_WEIGHT_VALUES
         {
             let panels = pack_panels(&packed, input, out);

@@ -62,7 +62,7 @@ pub struct Panels {
 /// `b: [k, n]` row-major (a 1x1 weight stored HWIO) in panels: panel `j / PANEL` holds rows
 /// `0..k` of columns `j..j + PANEL`, one row after the other; `n` a multiple of [`PANEL`].
 pub fn pack_panels(b: &[f32], k: usize, n: usize) -> Vec<f32> {
-    assert!(n % PANEL == 0 && b.len() == k * n, "pack_panels: shape");
+    assert!(n.is_multiple_of(PANEL) && b.len() == k * n, "pack_panels: shape");
     (0..n / PANEL)
         .flat_map(|panel| (0..k).flat_map(move |p| b[p * n + panel * PANEL..][..PANEL].iter().copied()))
         .collect()
@@ -75,7 +75,7 @@ pub fn pack_panels(b: &[f32], k: usize, n: usize) -> Vec<f32> {
 /// the call, initialised if `accumulate`); `n` a multiple of [`PANEL`], `k > 0`.
 pub unsafe fn multiply(product: Panels) {
     static ARCH: std::sync::OnceLock<Arch> = std::sync::OnceLock::new();
-    debug_assert!(product.n % PANEL == 0 && product.k > 0);
+    debug_assert!(product.n.is_multiple_of(PANEL) && product.k > 0);
     ARCH.get_or_init(Arch::new).dispatch(product);
 }
 

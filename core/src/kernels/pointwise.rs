@@ -73,7 +73,7 @@ pub fn pointwise_conv_packed_new(x: &[f32], weight: PackedWeight, bias: &[f32], 
 /// and initialised if `epilogue.accumulate`.
 unsafe fn packed_product(dst: *mut f32, x: &[f32], weight: PackedWeight, epilogue: Epilogue) {
     let PackedWeight { panels, in_channels: k, out_channels: n } = weight;
-    assert!(k > 0 && n % PANEL == 0 && panels.len() == k * n && x.len() % k == 0, "pointwise: packed weight shape");
+    assert!(k > 0 && n.is_multiple_of(PANEL) && panels.len() == k * n && x.len() % k == 0, "pointwise: packed weight shape");
     assert!(epilogue.bias.is_none_or(|bias| bias.len() == n), "pointwise: bias size");
     let m = x.len() / k;
     if m == 0 || n == 0 {
