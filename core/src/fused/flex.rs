@@ -198,14 +198,14 @@ impl FusedOps for Flex {
             return weight;
         }
         let shape = dims(&weight);
-        let packed = hwio(&weight).into_owned();
         if let [out, input, 1, 1] = shape
             && out.is_multiple_of(PANEL)
             && out * input >= PANEL_WEIGHT_VALUES
         {
-            let panels = pack_panels(&packed, input, out);
+            let panels = pack_panels(values(&row_major(&weight)), input, out);
             return FlexTensor::new(Bytes::from_elems(panels), Layout::contiguous(Shape::new([out / PANEL, input, PANEL, 1])), DType::F32);
         }
+        let packed = hwio(&weight).into_owned();
         FlexTensor::new(Bytes::from_elems(packed), Layout::new(Shape::new(shape), hwio_strides(shape), 0), DType::F32)
     }
 

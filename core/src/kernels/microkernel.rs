@@ -59,12 +59,13 @@ pub struct Panels {
     pub gelu: bool,
 }
 
-/// `b: [k, n]` row-major (a 1x1 weight stored HWIO) in panels: panel `j / PANEL` holds rows
-/// `0..k` of columns `j..j + PANEL`, one row after the other; `n` a multiple of [`PANEL`].
-pub fn pack_panels(b: &[f32], k: usize, n: usize) -> Vec<f32> {
-    assert!(n.is_multiple_of(PANEL) && b.len() == k * n, "pack_panels: shape");
+/// A 1x1 weight `[n, k]` (PyTorch's `[out, in, 1, 1]`, row-major) as the product's `b: [k, n]`
+/// in panels: panel `j / PANEL` holds rows `0..k` of columns `j..j + PANEL`, one row after the
+/// other; `n` a multiple of [`PANEL`].
+pub fn pack_panels(weight: &[f32], k: usize, n: usize) -> Vec<f32> {
+    assert!(n.is_multiple_of(PANEL) && weight.len() == k * n, "pack_panels: shape");
     (0..n / PANEL)
-        .flat_map(|panel| (0..k).flat_map(move |p| b[p * n + panel * PANEL..][..PANEL].iter().copied()))
+        .flat_map(|panel| (0..k).flat_map(move |p| (0..PANEL).map(move |lane| weight[(panel * PANEL + lane) * k + p])))
         .collect()
 }
 
@@ -251,7 +252,8 @@ mod tests {
         for m in 1..=13 {
             for k in [1, 7, DEPTH_BLOCK + 1, 3 * DEPTH_BLOCK - 5] {
                 let (a, b, bias, residual) = (values(m * k, 1), values(k * n, 2), values(n, 3), values(m * n, 4));
-                let packed = pack_panels(&b, k, n);
+                let weight: Vec<f32> = (0..n).flat_map(|j| (0..k).map(move |p| (j, p))).map(|(j, p)| b[p * n + j]).collect();
+                let packed = pack_panels(&weight, k, n);
                 for (accumulate, gelu) in [(false, false), (true, false), (false, true)] {
                     let mut dst = if accumulate { residual.clone() } else { vec![f32::NAN; m * n] };
                     // SAFETY: every operand is as large as the product names.
