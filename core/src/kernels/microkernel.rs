@@ -1,8 +1,8 @@
 //! The register-tiled matrix product behind the 1x1 convolutions whose weights are too large
-//! for L1 (stages 2 and 3 of every variant, stage 1 of L): `dst (+)= x · w` for the row-major
-//! channels-last map `x` (pixels x input channels) and a weight packed at load time into
-//! 16-column panels ([`pack_panels`]), so that a forward pass reads every weight once, in the
-//! order the product uses it, and copies nothing.
+//! for L1 and whose output channels are a multiple of 16 (stages 2 and 3, and stage 1 of L):
+//! `dst (+)= x · w` for the row-major channels-last map `x` (pixels x input channels) and a
+//! weight packed at load time into 16-column panels ([`pack_panels`]), so that a forward pass
+//! reads every weight once, in the order the product uses it, and copies nothing.
 //!
 //! Each tile keeps 6 rows x 16 columns of `dst` in registers (12 AVX2 registers, 24 NEON
 //! registers, 6 AVX-512 registers) while it walks the depth: one broadcast of `x[i, p]` per row
@@ -10,8 +10,8 @@
 //! do with their packed weights. The `gemm` crate instead packs both operands on every call;
 //! with the network's weights cold (a forward pass of L reads 105 MB of them, more than L3)
 //! the packed panels measured 5-22% faster than `gemm` on the stage-2 and stage-3 products
-//! (49 or 196 rows), and no faster on the stage-0 products, whose weights stay in cache and
-//! which keep `gemm`.
+//! (49 or 196 rows). The small weights of stages 0 and 1 stay in cache and keep `gemm`: this
+//! kernel reading them unpacked was slower there in the network (S0 +12% at one thread).
 //!
 //! The depth is walked in blocks of [`DEPTH_BLOCK`] (a panel block is then 16 KiB, in L1), the
 //! rows in groups whose block of `x` stays in L2; an output value is always summed in the same
