@@ -163,7 +163,7 @@ unsafe fn gemm_accumulate(dst: *mut f32, dst_row_stride: usize, a: Matrix, b: Ma
 const MIN_ROWS_PER_TASK: usize = 48;
 /// Tasks per thread a product is cut into, at most.
 const TASKS_PER_THREAD: usize = 4;
-/// Column blocks stay multiples of this (a few SIMD registers wide).
+/// Column blocks of a `gemm` product stay multiples of this (a few SIMD registers wide).
 const COLUMN_ALIGN: usize = 16;
 
 /// [`matmul`] into a contiguous row-major `dst[a.rows, b.cols]`, split over the installed
@@ -193,32 +193,49 @@ pub fn par_matmul_new(a: Matrix, b: Matrix, epilogue: Epilogue) -> Vec<f32> {
 /// `dst` must be valid for writes of `a.rows × b.cols` values, used by no one else during the
 /// call, and initialised if `epilogue.accumulate`.
 unsafe fn par_matmul_raw(dst: *mut f32, a: Matrix, b: Matrix, epilogue: Epilogue) {
-    let (m, n) = (a.rows, b.cols);
-    let tasks = parallel::current_threads();
+    let n = b.cols;
     let dst = parallel::SharedPtr(dst);
-    if tasks == 1 || m * n * a.cols < 32 * 1024 {
-        // SAFETY: the caller's destination, whole.
-        return unsafe { matmul_raw(dst.at(0), n, a, b, epilogue) };
+    for_each_block([a.rows, n, a.cols], [1, COLUMN_ALIGN], |[first_row, rows], [first_column, columns]| {
+        let bias = epilogue.bias.map(|bias| &bias[first_column..first_column + columns]);
+        // SAFETY: `dst` holds `a.rows` rows of `n`; this block alone writes its rows and columns.
+        unsafe {
+            matmul_raw(
+                dst.at(first_row * n + first_column),
+                n,
+                a.rows_from(first_row, rows),
+                b.cols_from(first_column, columns),
+                Epilogue { bias, ..epilogue },
+            )
+        }
+    });
+}
+
+/// Cuts a product of `m` rows, `n` columns and depth `k` over the installed pool, calling
+/// `block([first_row, rows], [first_column, columns])` once per piece: whole on one thread
+/// or when it is small; else by rows (several tasks per thread, so that a thread the OS
+/// delays leaves less of the loop to wait for; each task reads all of `b`, so not many),
+/// or, when rows are few (the 7x7 stage), by columns, so that each thread streams only its
+/// share of the weights. Pieces start at multiples of `[row_align, column_align]`.
+pub fn for_each_block(
+    [m, n, k]: [usize; 3],
+    [row_align, column_align]: [usize; 2],
+    block: impl Fn([usize; 2], [usize; 2]) + Sync,
+) {
+    let tasks = parallel::current_threads();
+    if tasks == 1 || m * n * k < 32 * 1024 {
+        return block([0, m], [0, n]);
     }
-    if m >= tasks * MIN_ROWS_PER_TASK || n < 2 * COLUMN_ALIGN {
-        // Several tasks per thread: a thread the OS delays (or a slower core) leaves less of
-        // the loop to wait for; each task repacks its share of `b`, so not many.
-        let rows_per_task = m.div_ceil(tasks * TASKS_PER_THREAD).max(MIN_ROWS_PER_TASK);
+    if m >= tasks * MIN_ROWS_PER_TASK || n < 2 * column_align {
+        let rows_per_task = m.div_ceil(tasks * TASKS_PER_THREAD).max(MIN_ROWS_PER_TASK).next_multiple_of(row_align);
         parallel::for_each_task(m.div_ceil(rows_per_task), |task| {
             let first = task * rows_per_task;
-            let rows = rows_per_task.min(m - first);
-            // SAFETY: this task alone writes rows `first..first + rows`.
-            unsafe { matmul_raw(dst.at(first * n), n, a.rows_from(first, rows), b, epilogue) }
+            block([first, rows_per_task.min(m - first)], [0, n]);
         });
     } else {
-        let cols_per_task = n.div_ceil(tasks * TASKS_PER_THREAD).div_ceil(COLUMN_ALIGN) * COLUMN_ALIGN;
-        parallel::for_each_task(n.div_ceil(cols_per_task), |task| {
-            let start = task * cols_per_task;
-            let cols = cols_per_task.min(n - start);
-            let bias = epilogue.bias.map(|bias| &bias[start..start + cols]);
-            // SAFETY: `dst` holds `m` rows of `n`; this task alone writes columns
-            // `start..start + cols` of each.
-            unsafe { matmul_raw(dst.at(start), n, a, b.cols_from(start, cols), Epilogue { bias, ..epilogue }) }
+        let columns_per_task = n.div_ceil(tasks * TASKS_PER_THREAD).next_multiple_of(column_align);
+        parallel::for_each_task(n.div_ceil(columns_per_task), |task| {
+            let first = task * columns_per_task;
+            block([0, m], [first, columns_per_task.min(n - first)]);
         });
     }
 }

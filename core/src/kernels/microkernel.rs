@@ -18,9 +18,10 @@
 //! order, whatever the caller's split of rows and panels. Written once over `pulp`'s `Simd`
 //! trait: the same code runs on NEON, AVX2 and AVX-512 (and as scalar code elsewhere).
 
-use pulp::{Arch, Simd, WithSimd};
+use pulp::{Simd, WithSimd};
 
 use super::gelu::gelu;
+use super::simd;
 
 /// Columns of one panel (and of one tile).
 pub const PANEL: usize = 16;
@@ -75,9 +76,8 @@ pub fn pack_panels(weight: &[f32], k: usize, n: usize) -> Vec<f32> {
 /// Every element the fields name must be valid (`dst` for writes, used by no one else during
 /// the call, initialised if `accumulate`); `n` a multiple of [`PANEL`], `k > 0`.
 pub unsafe fn multiply(product: Panels) {
-    static ARCH: std::sync::OnceLock<Arch> = std::sync::OnceLock::new();
     debug_assert!(product.n.is_multiple_of(PANEL) && product.k > 0);
-    ARCH.get_or_init(Arch::new).dispatch(product);
+    simd::arch().dispatch(product);
 }
 
 impl WithSimd for Panels {
@@ -110,7 +110,7 @@ enum Start {
 /// `S::F32_LANES` make a panel).
 #[inline(always)]
 unsafe fn drive<S: Simd, const VECTORS: usize>(simd: S, p: Panels) {
-    assert!(VECTORS * S::F32_LANES == PANEL || S::F32_LANES == 1);
+    debug_assert_eq!(VECTORS * S::F32_LANES, PANEL);
     let group_rows = (ROW_GROUP_VALUES / DEPTH_BLOCK.min(p.k)).max(TILE_ROWS) / TILE_ROWS * TILE_ROWS;
     let mut depth = 0;
     while depth < p.k {

@@ -3,7 +3,7 @@
 //! (a column-major `[out, in]` operand, which `gemm` packs with contiguous copies rather than
 //! a strided transpose on every call).
 
-use super::matmul::{Epilogue, Matrix, par_matmul, par_matmul_new};
+use super::matmul::{Epilogue, Matrix, for_each_block, par_matmul, par_matmul_new};
 use super::microkernel::{self, PANEL, Panels, TILE_ROWS};
 use super::parallel;
 
@@ -39,11 +39,6 @@ pub struct PackedWeight<'a> {
     pub out_channels: usize,
 }
 
-/// Rows a task takes at least when a packed product is split by rows (eight tiles).
-const MIN_ROWS_PER_TASK: usize = 48;
-/// Tasks per thread a packed product is cut into, at most.
-const TASKS_PER_THREAD: usize = 4;
-
 /// [`pointwise_conv`] with a packed weight.
 pub fn pointwise_conv_packed(x: &[f32], weight: PackedWeight, out: &mut [f32], epilogue: Epilogue) {
     let pixels = x.len() / weight.in_channels;
@@ -65,24 +60,23 @@ pub fn pointwise_conv_packed_new(x: &[f32], weight: PackedWeight, bias: &[f32], 
     out
 }
 
-/// The product split over the installed pool: by rows (in whole tiles) when there are enough,
-/// else by panels, so that each thread streams only its share of the weight (the 7x7 stage).
+/// The product split over the installed pool ([`for_each_block`]) in whole tiles and panels.
 ///
 /// # Safety
 /// `dst` must be valid for `pixels x out_channels` writes, used by no one else during the call,
 /// and initialised if `epilogue.accumulate`.
 unsafe fn packed_product(dst: *mut f32, x: &[f32], weight: PackedWeight, epilogue: Epilogue) {
     let PackedWeight { panels, in_channels: k, out_channels: n } = weight;
-    assert!(k > 0 && n.is_multiple_of(PANEL) && panels.len() == k * n && x.len() % k == 0, "pointwise: packed weight shape");
+    assert!(k > 0 && n.is_multiple_of(PANEL) && panels.len() == k * n && x.len().is_multiple_of(k), "pointwise: packed weight shape");
     assert!(epilogue.bias.is_none_or(|bias| bias.len() == n), "pointwise: bias size");
     let m = x.len() / k;
     if m == 0 || n == 0 {
         return;
     }
     let dst = parallel::SharedPtr(dst);
-    let product = |first_row: usize, rows: usize, first_column: usize, columns: usize| {
-        // SAFETY: the rows and columns lie inside the operands checked above; each task writes
-        // its own block of `dst`.
+    for_each_block([m, n, k], [TILE_ROWS, PANEL], |[first_row, rows], [first_column, columns]| {
+        // SAFETY: the block lies inside the operands checked above, and only this task writes
+        // its part of `dst`.
         unsafe {
             microkernel::multiply(Panels {
                 a: x.as_ptr().add(first_row * k),
@@ -98,24 +92,5 @@ unsafe fn packed_product(dst: *mut f32, x: &[f32], weight: PackedWeight, epilogu
                 gelu: epilogue.gelu,
             })
         }
-    };
-    let threads = parallel::current_threads();
-    if threads == 1 {
-        product(0, m, 0, n);
-    } else if m >= threads * MIN_ROWS_PER_TASK {
-        let tasks = threads * (m / (threads * MIN_ROWS_PER_TASK)).min(TASKS_PER_THREAD);
-        let rows_per_task = m.div_ceil(tasks).next_multiple_of(TILE_ROWS);
-        parallel::for_each_task(m.div_ceil(rows_per_task), |task| {
-            let first = task * rows_per_task;
-            product(first, rows_per_task.min(m - first), 0, n);
-        });
-    } else {
-        let panel_count = n / PANEL;
-        let panels_per_task = panel_count.div_ceil(threads * TASKS_PER_THREAD).max(1);
-        parallel::for_each_task(panel_count.div_ceil(panels_per_task), |task| {
-            let first = task * panels_per_task;
-            let count = panels_per_task.min(panel_count - first);
-            product(0, m, first * PANEL, count * PANEL);
-        });
-    }
+    });
 }

@@ -22,9 +22,15 @@ impl<R, F: FnOnce() -> R> WithSimd for Body<F> {
     }
 }
 
-/// Runs `body` compiled for the best instruction set of this CPU (detected once).
+/// The best instruction set of this CPU, detected once; its `dispatch` runs a kernel written
+/// over `pulp`'s `Simd` trait ([`super::microkernel`]).
+pub fn arch() -> Arch {
+    static ARCH: OnceLock<Arch> = OnceLock::new();
+    *ARCH.get_or_init(Arch::new)
+}
+
+/// Runs `body` compiled for the best instruction set of this CPU.
 #[inline(always)]
 pub fn dispatch<R>(body: impl FnOnce() -> R) -> R {
-    static ARCH: OnceLock<Arch> = OnceLock::new();
-    ARCH.get_or_init(Arch::new).dispatch(Body(body))
+    arch().dispatch(Body(body))
 }
