@@ -13,7 +13,7 @@
 //! (49 or 196 rows). The small weights of stages 0 and 1 stay in cache and keep `gemm`: this
 //! kernel reading them unpacked was slower there in the network (S0 +12% at one thread).
 //!
-//! The depth is walked in blocks of [`DEPTH_BLOCK`] (a panel block is then 16 KiB, in L1), the
+//! The depth is walked in blocks of `DEPTH_BLOCK` (a panel block is then 16 KiB, in L1), the
 //! rows in groups whose block of `x` stays in L2; an output value is always summed in the same
 //! order, whatever the caller's split of rows and panels. Written once over `pulp`'s `Simd`
 //! trait: the same code runs on NEON, AVX2 and AVX-512 (and as scalar code elsewhere).

@@ -1,7 +1,8 @@
 //! 1x1 convolution on a channels-last map: one matrix product over pixels,
-//! `out[p, o] = bias[o] + Σ_i x[p, i] · w[i, o]`, the weight packed `[in, out]` at load time
-//! (a column-major `[out, in]` operand, which `gemm` packs with contiguous copies rather than
-//! a strided transpose on every call).
+//! `out[p, o] = bias[o] + Σ_i x[p, i] · w[i, o]`. A small weight is stored `[in, out]` at load
+//! time and multiplied by `gemm` (which packs it with contiguous copies rather than a strided
+//! transpose on every call); a large one is packed in panels at load time and multiplied by
+//! [`microkernel`] ([`PackedWeight`]).
 
 use super::matmul::{Epilogue, Matrix, for_each_block, par_matmul, par_matmul_new};
 use super::microkernel::{self, PANEL, Panels, TILE_ROWS};
