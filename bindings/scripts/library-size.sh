@@ -3,7 +3,10 @@
 # core) with the `app` profile for each feature set, and prints its size as an app ships it
 # (after `strip --strip-unneeded`, as Android Gradle's native-library strip and Xcode's "Strip
 # Linked Product" do) and the crates that take the most code. Each feature set is its own burn
-# build (~15 min CPU-only, ~40 min with the GPU backend on 2 cores).
+# build (~15 min CPU-only, ~40 min with the GPU backend on 2 cores). It is linked as the Android
+# build links it (android/efficientformer/build.gradle.kts): 16 KB pages, and the relative
+# relocations packed (`--pack-dyn-relocs=android`, loaded by Android 6+; this copy is for
+# measuring, glibc does not read that format).
 #
 #   bindings/scripts/library-size.sh [FEATURES...]     # default: "cpu,gpu,decoders,pth" "cpu,decoders,pth" "cpu"
 set -euo pipefail
@@ -14,7 +17,8 @@ lib=libefficientformer_jni.so
 (( $# )) || set -- cpu,gpu,decoders,pth cpu,decoders,pth cpu
 
 for features in "$@"; do
-    cargo build --profile app --locked -p efficientformer-jni --no-default-features --features "$features"
+    cargo rustc --profile app --locked -p efficientformer-jni --lib --no-default-features --features "$features" \
+        -- -C link-arg=-Wl,-z,max-page-size=16384 -C link-arg=-Wl,--pack-dyn-relocs=android
     out="$target/app/size-$features"
     mkdir -p "$out"
     cp "$target/app/$lib" "$out/$lib"
