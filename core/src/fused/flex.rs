@@ -9,10 +9,11 @@ use burn::backend::ops::{ActivationOps, FloatTensorOps};
 use burn::backend::{Bytes, DType, Flex, TensorMetadata};
 use burn::tensor::Shape;
 
-use super::{FusedOps, composed};
+use super::{FusedOps, composed, recycled};
 use crate::kernels::attention::{AttentionShape, ScoreMixing, attention};
-use crate::kernels::dense::dense_conv3x3;
+use crate::kernels::dense::{DenseWeight, dense_conv3x3};
 use crate::kernels::depthwise::{Geometry, depthwise_conv3x3};
+use crate::kernels::buffers;
 use crate::kernels::gelu::gelu_in_place;
 use crate::kernels::matmul::Epilogue;
 use crate::kernels::parallel;
@@ -43,7 +44,7 @@ fn channels_last(x: &FlexTensor) -> FlexTensor {
     let Some(planes) = x.as_slice::<f32>() else { return view.to_contiguous() };
     let [b, c, h, w] = dims(x);
     let out = nchw_to_nhwc(planes, [b, c, h, w]);
-    FlexTensor::new(Bytes::from_elems(out), Layout::contiguous(Shape::new([b, h, w, c])), DType::F32)
+    FlexTensor::new(recycled::bytes(out), Layout::contiguous(Shape::new([b, h, w, c])), DType::F32)
 }
 
 /// The values of a tensor in row-major order (weights are contiguous; this copies otherwise).
@@ -56,10 +57,11 @@ fn values(x: &FlexTensor) -> &[f32] {
     x.as_slice::<f32>().expect("contiguous f32 tensor")
 }
 
-/// A `[B, C, H, W]` tensor over channels-last `data`.
+/// A `[B, C, H, W]` tensor over channels-last `data` (a kernel's output; its buffer is
+/// recycled when the tensor is dropped).
 fn from_channels_last(data: Vec<f32>, [b, c, h, w]: [usize; 4]) -> FlexTensor {
     let strides = vec![(h * w * c) as isize, 1, (w * c) as isize, c as isize];
-    FlexTensor::new(Bytes::from_elems(data), Layout::new(Shape::new([b, c, h, w]), strides, 0), DType::F32)
+    FlexTensor::new(recycled::bytes(data), Layout::new(Shape::new([b, c, h, w]), strides, 0), DType::F32)
 }
 
 /// `x` as a channels-last map whose storage this call owns alone (so a kernel may write the
@@ -70,7 +72,9 @@ fn owned_channels_last(mut x: FlexTensor) -> FlexTensor {
     if whole && x.layout().permute(&[0, 2, 3, 1]).is_contiguous() && x.try_storage_mut::<f32>().is_some() {
         return x;
     }
-    from_channels_last(values(&channels_last(&x)).to_vec(), shape)
+    let mut copy = buffers::take(x.shape().num_elements());
+    copy.extend_from_slice(values(&channels_last(&x)));
+    from_channels_last(copy, shape)
 }
 
 /// Strides of a convolution weight `[O, I, KH, KW]` stored `[KH, KW, I, O]` (HWIO): each
@@ -100,21 +104,40 @@ fn hwio(weight: &FlexTensor) -> Cow<'_, [f32]> {
     Cow::Owned(packed)
 }
 
-/// A 1x1 weight packed in panels by [`FusedOps::pack_conv_weight`]: stored as a contiguous
-/// `[out / PANEL, in, PANEL, 1]` tensor, a shape no square convolution kernel has.
-fn panels(weight: &FlexTensor) -> Option<PackedWeight<'_>> {
-    let [panel_count, in_channels, width, one] = dims(weight);
-    if weight.dtype() != DType::F32 || width != PANEL || one != 1 {
+/// A weight packed in panels by [`FusedOps::pack_conv_weight`] and its kernel size: stored as
+/// a contiguous `[out / PANEL, in, PANEL, taps]` tensor (taps 1 for a 1x1 kernel, 9 for a 3x3
+/// one), a shape no square convolution kernel has.
+fn panels(weight: &FlexTensor) -> Option<(PackedWeight<'_>, usize)> {
+    let [panel_count, in_channels, width, taps] = dims(weight);
+    if weight.dtype() != DType::F32 || width != PANEL || !matches!(taps, 1 | 9) {
         return None;
     }
     let panels = weight.as_slice::<f32>()?;
-    Some(PackedWeight { panels, in_channels, out_channels: panel_count * PANEL })
+    let kernel = if taps == 1 { 1 } else { 3 };
+    Some((PackedWeight { panels, depth: taps * in_channels, out_channels: panel_count * PANEL }, kernel))
+}
+
+/// A weight `[out, in, k, k]` packed in panels over the depth `(ky, kx, in)`, stored as
+/// [`panels`] reads it.
+fn packed(weight: &FlexTensor) -> FlexTensor {
+    let [out, input, kernel, _] = dims(weight);
+    let taps = kernel * kernel;
+    let plain = row_major(weight);
+    // PyTorch's `[out, (in, ky, kx)]`, reordered to `[out, (ky, kx, in)]` for a 3x3 kernel.
+    let by_output = match taps {
+        1 => Cow::Borrowed(values(&plain)),
+        _ => Cow::Owned(
+            values(&plain).chunks_exact(input * taps).flat_map(|filter| (0..taps).flat_map(move |t| (0..input).map(move |c| filter[c * taps + t]))).collect(),
+        ),
+    };
+    let panels = pack_panels(&by_output, input * taps, out);
+    FlexTensor::new(Bytes::from_elems(panels), Layout::contiguous(Shape::new([out / PANEL, input, PANEL, kernel * kernel])), DType::F32)
 }
 
 /// `[out, in / groups, k, k]` of a convolution weight, packed or not.
 fn conv_dims(weight: &FlexTensor) -> [usize; 4] {
     match panels(weight) {
-        Some(packed) => [packed.out_channels, packed.in_channels, 1, 1],
+        Some((packed, kernel)) => [packed.out_channels, packed.depth / (kernel * kernel), kernel, kernel],
         None => dims(weight),
     }
 }
@@ -122,16 +145,20 @@ fn conv_dims(weight: &FlexTensor) -> [usize; 4] {
 /// The weight as burn's own ops read it (`[out, in / groups, k, k]`), for the composed
 /// fallback: a packed weight unpacked, any other as it is.
 fn unpacked(weight: FlexTensor) -> FlexTensor {
-    let Some(PackedWeight { panels, in_channels, out_channels }) = panels(&weight) else { return weight };
-    let mut plain = vec![0f32; out_channels * in_channels];
-    for (panel, values) in panels.chunks_exact(in_channels * PANEL).enumerate() {
-        for (input, row) in values.chunks_exact(PANEL).enumerate() {
+    let Some((PackedWeight { panels, depth, out_channels }, kernel)) = panels(&weight) else { return weight };
+    let (taps, in_channels) = (kernel * kernel, depth / (kernel * kernel));
+    let mut plain = vec![0f32; out_channels * depth];
+    for (panel, values) in panels.chunks_exact(depth * PANEL).enumerate() {
+        for (p, row) in values.chunks_exact(PANEL).enumerate() {
+            // Depth index `p` is tap `p / in`, input channel `p % in`.
+            let (tap, input) = (p / in_channels, p % in_channels);
             for (lane, &w) in row.iter().enumerate() {
-                plain[(panel * PANEL + lane) * in_channels + input] = w;
+                plain[((panel * PANEL + lane) * in_channels + input) * taps + tap] = w;
             }
         }
     }
-    FlexTensor::new(Bytes::from_elems(plain), Layout::contiguous(Shape::new([out_channels, in_channels, 1, 1])), DType::F32)
+    let shape = Shape::new([out_channels, in_channels, kernel, kernel]);
+    FlexTensor::new(Bytes::from_elems(plain), Layout::contiguous(shape), DType::F32)
 }
 
 fn all_f32(tensors: &[&FlexTensor]) -> bool {
@@ -169,11 +196,14 @@ fn run_conv(kernel: ConvKernel, x: FlexTensor, weight: &FlexTensor, bias: &FlexT
     let bias = row_major(bias);
     let out = match kernel {
         ConvKernel::Pointwise => match panels(weight) {
-            Some(packed) => pointwise_conv_packed_new(values(&input), packed, values(&bias), gelu),
+            Some((packed, _)) => pointwise_conv_packed_new(values(&input), packed, values(&bias), gelu),
             None => pointwise_conv_new(values(&input), channels, &hwio(weight), values(&bias), gelu),
         },
         ConvKernel::Depthwise => depthwise_conv3x3(values(&input), geometry, &hwio(weight), values(&bias), gelu),
-        ConvKernel::Dense => dense_conv3x3(values(&input), geometry, &hwio(weight), values(&bias), gelu),
+        ConvKernel::Dense => match panels(weight) {
+            Some((packed, _)) => dense_conv3x3(values(&input), geometry, DenseWeight::Packed(packed), values(&bias), gelu),
+            None => dense_conv3x3(values(&input), geometry, DenseWeight::Hwio(&hwio(weight)), values(&bias), gelu),
+        },
     };
     from_channels_last(out, [batch, out_channels, out_h, out_w])
 }
@@ -186,7 +216,7 @@ fn pointwise_add_into(input: &FlexTensor, weight: &FlexTensor, bias: &FlexTensor
     let epilogue = Epilogue { bias: Some(values(&bias)), accumulate: true, gelu: false };
     let dst = residual.try_storage_mut::<f32>().expect("owned storage");
     match panels(weight) {
-        Some(packed) => pointwise_conv_packed(values(input), packed, dst, epilogue),
+        Some((packed, _)) => pointwise_conv_packed(values(input), packed, dst, epilogue),
         None => pointwise_conv(values(input), channels, &hwio(weight), dst, epilogue),
     }
     residual
@@ -198,12 +228,13 @@ impl FusedOps for Flex {
             return weight;
         }
         let shape = dims(&weight);
-        if let [out, input, 1, 1] = shape
-            && out.is_multiple_of(PANEL)
-            && out * input >= PANEL_WEIGHT_VALUES
-        {
-            let panels = pack_panels(values(&row_major(&weight)), input, out);
-            return FlexTensor::new(Bytes::from_elems(panels), Layout::contiguous(Shape::new([out / PANEL, input, PANEL, 1])), DType::F32);
+        match shape {
+            [out, input, 1, 1] if out.is_multiple_of(PANEL) && out * input >= PANEL_WEIGHT_VALUES => return packed(&weight),
+            // Dense 3x3 (the stem, the downsamplings; not depthwise, whose `in` is 1): the
+            // micro-kernel's epilogue saves `gemm`'s bias and GELU passes, of most weight on
+            // the stem's 27- and 144-deep products.
+            [out, input, 3, 3] if out.is_multiple_of(PANEL) && input > 1 => return packed(&weight),
+            _ => {}
         }
         let packed = hwio(&weight).into_owned();
         FlexTensor::new(Bytes::from_elems(packed), Layout::new(Shape::new(shape), hwio_strides(shape), 0), DType::F32)
@@ -409,6 +440,10 @@ mod tests {
             // of three blocks).
             (1, 97, 256, 13, 1, 1, 1),
             (2, 700, 48, 3, 1, 1, 1),
+            // Dense 3x3 weights packed in panels: the stem's 3 input channels on an odd map,
+            // and batch 2 at stride 1 with two panels and a depth of 9 x 29.
+            (1, 3, 16, 17, 3, 2, 1),
+            (2, 29, 32, 6, 3, 1, 1),
         ];
         for (case, &(batch, cin, cout, side, kernel, stride, groups)) in cases.iter().enumerate() {
             let x = tensor(&format!("x{case}"), &[batch, cin, side, side]);

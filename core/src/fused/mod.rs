@@ -16,6 +16,8 @@ mod composed;
 mod cube;
 #[cfg(feature = "cpu")]
 mod flex;
+#[cfg(feature = "cpu")]
+mod recycled;
 
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, Dispatch, backend_extension};

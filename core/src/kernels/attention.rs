@@ -6,7 +6,7 @@
 use std::mem::MaybeUninit;
 
 use super::matmul::{Epilogue, Matrix, matmul};
-use super::{parallel, simd};
+use super::{buffers, parallel, simd};
 use super::softmax::softmax_rows;
 
 /// Sizes of one attention call.
@@ -47,9 +47,9 @@ pub fn attention(q: &[f32], k: &[f32], v: &[f32], local: &[f32], shape: Attentio
     assert!(v.len() == batch * keys * v_width && local.len() == batch * queries * v_width, "attention: v size");
     let plane = queries * keys;
     let head_outputs = heads * queries * value_dim;
-    let mut scores = vec![0f32; heads * plane];
-    let mut mixed = vec![0f32; heads * plane];
-    let mut per_head = vec![0f32; batch * head_outputs];
+    let mut scores = buffers::zeroed(heads * plane);
+    let mut mixed = buffers::zeroed(heads * plane);
+    let mut per_head = buffers::zeroed(batch * head_outputs);
     for image in 0..batch {
         let q = &q[image * queries * qk_width..][..queries * qk_width];
         let k = &k[image * keys * qk_width..][..keys * qk_width];
@@ -93,7 +93,9 @@ pub fn attention(q: &[f32], k: &[f32], v: &[f32], local: &[f32], shape: Attentio
         }
     };
     // SAFETY: `write_row` writes every head segment of its row, and the segments tile it.
-    unsafe { parallel::vec_by_chunks(batch * queries * v_width, v_width.max(1), write_row) }
+    let out = unsafe { parallel::vec_by_chunks(batch * queries * v_width, v_width.max(1), write_row) };
+    [scores, mixed, per_head].into_iter().for_each(buffers::give);
+    out
 }
 
 /// One output head of a 1x1 convolution across heads (timm's `talking_head1`/`talking_head2`):

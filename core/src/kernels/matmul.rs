@@ -8,7 +8,7 @@ use std::mem::MaybeUninit;
 use gemm::{Parallelism, gemm};
 
 use super::gelu::gelu_in_place;
-use super::parallel;
+use super::{buffers, parallel};
 
 /// A read-only matrix view: element `(r, c)` is `data[r * row_stride + c * col_stride]`.
 #[derive(Debug, Clone, Copy)]
@@ -179,7 +179,7 @@ pub fn par_matmul(dst: &mut [f32], a: Matrix, b: Matrix, epilogue: Epilogue) {
 pub fn par_matmul_new(a: Matrix, b: Matrix, epilogue: Epilogue) -> Vec<f32> {
     assert!(!epilogue.accumulate, "par_matmul_new: nothing to accumulate into");
     let len = a.rows * b.cols;
-    let mut dst = Vec::with_capacity(len);
+    let mut dst = buffers::take(len);
     // SAFETY: the spare capacity holds `len` values; without `accumulate` every element is
     // written before it is read, and all are written when the call returns.
     unsafe {

@@ -12,6 +12,7 @@
 //! between the forward pass's many short loops instead of parking.
 
 pub mod attention;
+pub mod buffers;
 pub mod dense;
 pub mod depthwise;
 pub mod gelu;

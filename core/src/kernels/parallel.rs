@@ -20,6 +20,8 @@ use std::sync::{Arc, Mutex, TryLockError};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
+use super::buffers;
+
 /// How long an idle worker spins for the next loop before it parks.
 pub const SPIN: Duration = Duration::from_millis(1);
 
@@ -244,22 +246,19 @@ pub fn for_each_chunk<T: Send>(data: &mut [T], chunk_len: usize, body: impl Fn(u
     });
 }
 
-/// A new vector of `len` values written in parallel, `chunk_len` at a time, by `body(index,
-/// chunk)`: no pass that zeroes it first.
+/// A new vector of `len` values (a recycled buffer, [`buffers::take`]) written in parallel,
+/// `chunk_len` at a time, by `body(index, chunk)`: no pass that zeroes it first.
 ///
 /// # Safety
 /// `body` must write every element of each chunk it is given.
 pub unsafe fn vec_by_chunks(len: usize, chunk_len: usize, body: impl Fn(usize, &mut [MaybeUninit<f32>]) + Sync) -> Vec<f32> {
-    let mut values = Vec::<MaybeUninit<f32>>::with_capacity(len);
-    // SAFETY: `MaybeUninit` needs no initialisation.
-    unsafe { values.set_len(len) };
+    let mut values = buffers::take(len);
     if len > 0 {
-        for_each_chunk(&mut values, chunk_len, body);
+        for_each_chunk(&mut values.spare_capacity_mut()[..len], chunk_len, body);
     }
-    let mut values = std::mem::ManuallyDrop::new(values);
-    // SAFETY: every element was written (the caller's contract); `MaybeUninit<f32>` and `f32`
-    // have the same layout, so the allocation is the one a `Vec<f32>` of this capacity owns.
-    unsafe { Vec::from_raw_parts(values.as_mut_ptr().cast::<f32>(), len, values.capacity()) }
+    // SAFETY: every element of the first `len` was written (the caller's contract).
+    unsafe { values.set_len(len) };
+    values
 }
 
 /// A destination's base pointer shared by the tasks of one loop, each writing its own part.

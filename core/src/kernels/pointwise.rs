@@ -6,7 +6,7 @@
 
 use super::matmul::{Epilogue, Matrix, for_each_block, par_matmul, par_matmul_new};
 use super::microkernel::{self, PANEL, Panels, TILE_ROWS};
-use super::parallel;
+use super::{buffers, parallel};
 
 /// `x: [pixels, in]` and `weight: [in, out]` (PyTorch's `[out, in, 1, 1]` stored HWIO) as the
 /// product's operands.
@@ -28,21 +28,23 @@ pub fn pointwise_conv_new(x: &[f32], in_channels: usize, weight: &[f32], bias: &
     par_matmul_new(input, weight, Epilogue { bias: Some(bias), accumulate: false, gelu })
 }
 
-/// A 1x1 convolution's weight packed at load time for [`microkernel`]: `[in, out]` in panels
-/// of [`PANEL`] output channels ([`microkernel::pack_panels`]).
+/// A convolution weight packed at load time for [`microkernel`]: `[depth, out]` in panels of
+/// [`PANEL`] output channels ([`microkernel::pack_panels`]); the depth is a 1x1 kernel's input
+/// channels, or a 3x3 kernel's taps and input channels in the order `(ky, kx, in)`
+/// ([`super::dense`]).
 #[derive(Debug, Clone, Copy)]
 pub struct PackedWeight<'a> {
     /// The panels.
     pub panels: &'a [f32],
-    /// Input channels (the product's depth).
-    pub in_channels: usize,
+    /// The product's depth.
+    pub depth: usize,
     /// Output channels, a multiple of [`PANEL`].
     pub out_channels: usize,
 }
 
 /// [`pointwise_conv`] with a packed weight.
 pub fn pointwise_conv_packed(x: &[f32], weight: PackedWeight, out: &mut [f32], epilogue: Epilogue) {
-    let pixels = x.len() / weight.in_channels;
+    let pixels = x.len() / weight.depth;
     assert_eq!(out.len(), pixels * weight.out_channels, "pointwise: output size");
     // SAFETY: `out` is the whole destination, initialised, borrowed by this call.
     unsafe { packed_product(out.as_mut_ptr(), x, weight, epilogue) }
@@ -50,8 +52,8 @@ pub fn pointwise_conv_packed(x: &[f32], weight: PackedWeight, out: &mut [f32], e
 
 /// [`pointwise_conv_new`] with a packed weight.
 pub fn pointwise_conv_packed_new(x: &[f32], weight: PackedWeight, bias: &[f32], gelu: bool) -> Vec<f32> {
-    let len = x.len() / weight.in_channels * weight.out_channels;
-    let mut out = Vec::with_capacity(len);
+    let len = x.len() / weight.depth * weight.out_channels;
+    let mut out = buffers::take(len);
     // SAFETY: without `accumulate` every element is written before it is read, and all are
     // written when the call returns.
     unsafe {
@@ -67,7 +69,7 @@ pub fn pointwise_conv_packed_new(x: &[f32], weight: PackedWeight, bias: &[f32], 
 /// `dst` must be valid for `pixels x out_channels` writes, used by no one else during the call,
 /// and initialised if `epilogue.accumulate`.
 unsafe fn packed_product(dst: *mut f32, x: &[f32], weight: PackedWeight, epilogue: Epilogue) {
-    let PackedWeight { panels, in_channels: k, out_channels: n } = weight;
+    let PackedWeight { panels, depth: k, out_channels: n } = weight;
     assert!(k > 0 && n.is_multiple_of(PANEL) && panels.len() == k * n && x.len().is_multiple_of(k), "pointwise: packed weight shape");
     assert!(epilogue.bias.is_none_or(|bias| bias.len() == n), "pointwise: bias size");
     let m = x.len() / k;

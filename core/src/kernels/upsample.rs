@@ -2,7 +2,7 @@
 //! `nn.Upsample(scale_factor=2, mode='bilinear', align_corners=False)` (stage 2). Each output
 //! pixel blends the few input pixels its row and column weights name, along contiguous channels.
 
-use super::{parallel, simd};
+use super::{buffers, parallel, simd};
 
 /// The nonzero `(source, weight)` pairs of each output index of a `[from, to]` transposed
 /// interpolation matrix.
@@ -17,7 +17,7 @@ pub fn bilinear_upsample(x: &[f32], batch: usize, side: usize, channels: usize, 
     assert_eq!(x.len(), batch * side * side * channels, "upsample: input size");
     assert_eq!(matrix_t.len(), side * out_side, "upsample: matrix size");
     let taps = taps(matrix_t, side, out_side);
-    let mut out = vec![0f32; batch * out_side * out_side * channels];
+    let mut out = buffers::zeroed(batch * out_side * out_side * channels);
     if out.is_empty() {
         return out;
     }
