@@ -11,9 +11,9 @@ use burn::tensor::Shape;
 
 use super::{FusedOps, composed, recycled};
 use crate::kernels::attention::{AttentionShape, ScoreMixing, attention};
+use crate::kernels::buffers;
 use crate::kernels::dense::{DenseWeight, dense_conv3x3};
 use crate::kernels::depthwise::{Geometry, depthwise_conv3x3};
-use crate::kernels::buffers;
 use crate::kernels::gelu::gelu_in_place;
 use crate::kernels::matmul::Epilogue;
 use crate::kernels::parallel;
@@ -444,6 +444,10 @@ mod tests {
             // and batch 2 at stride 1 with two panels and a depth of 9 x 29.
             (1, 3, 16, 17, 3, 2, 1),
             (2, 29, 32, 6, 3, 1, 1),
+            // Depthwise with a pixel pitch of 2 KiB, read through the padded copy: batch 2 at
+            // stride 2 on an odd side, and stride 1.
+            (2, 512, 512, 7, 3, 2, 512),
+            (1, 512, 512, 4, 3, 1, 512),
         ];
         for (case, &(batch, cin, cout, side, kernel, stride, groups)) in cases.iter().enumerate() {
             let x = tensor(&format!("x{case}"), &[batch, cin, side, side]);
