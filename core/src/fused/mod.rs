@@ -29,9 +29,9 @@ pub trait FusedOps: Backend {
     /// A convolution weight `[out, in / groups, k, k]` laid out for this backend's kernels,
     /// once at load time; only this backend's [`FusedOps::conv_bias_act`] and
     /// [`FusedOps::conv_bias_add`] read it. burn-flex stores it `[k, k, in, out]` (the same
-    /// logical tensor with other strides), and a large 1x1 weight in 16-channel panels (a
-    /// `[out / 16, in, 16, 1]` tensor, which its fallback unpacks), so that no kernel reorders
-    /// a weight on every call.
+    /// logical tensor with other strides), and a large 1x1 weight or a dense 3x3 one in
+    /// 16-channel panels (a `[out / 16, in, 16, k · k]` tensor, which its fallback unpacks), so
+    /// that no kernel reorders a weight on every call.
     fn pack_conv_weight(weight: FloatTensor<Self>) -> FloatTensor<Self> {
         weight
     }

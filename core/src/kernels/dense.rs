@@ -10,9 +10,8 @@ use std::mem::MaybeUninit;
 
 use super::depthwise::Geometry;
 use super::matmul::{Epilogue, Matrix, matmul_uninit};
-use super::microkernel::{self, Panels};
+use super::pointwise::{PackedWeight, packed_block};
 use super::{buffers, parallel};
-use super::pointwise::PackedWeight;
 
 /// Output pixels per gathered block at most (a block's patches stay in L2 for every variant);
 /// smaller maps (the 14x14 and 7x7 downsamplings) are cut so that every thread gets a block.
@@ -53,28 +52,16 @@ pub fn dense_conv3x3(x: &[f32], g: Geometry, weight: DenseWeight, bias: &[f32], 
         gather_patches(&mut patches.spare_capacity_mut()[..pixels * patch], x, g, first);
         // SAFETY: the gather wrote every value of every patch.
         unsafe { patches.set_len(pixels * patch) };
+        let epilogue = Epilogue { bias: Some(bias), accumulate: false, gelu };
         match weight {
             DenseWeight::Hwio(weight) => {
-                let epilogue = Epilogue { bias: Some(bias), accumulate: false, gelu };
                 matmul_uninit(out_block, cout, Matrix::row_major(&patches, pixels, patch), Matrix::row_major(weight, patch, cout), epilogue);
             }
-            // SAFETY: the operands hold `pixels` rows of `patch` and `patch x cout` values (asserted
-            // above), `out_block` is `pixels x cout`, this task's alone; without `accumulate`
-            // every element is written before it is read.
+            // SAFETY: the patches are `pixels` rows of `patch`, the weight `patch x cout`
+            // (asserted above), `out_block` is `pixels x cout`, this task's alone; without
+            // `accumulate` every element is written before it is read.
             DenseWeight::Packed(packed) => unsafe {
-                microkernel::multiply(Panels {
-                    a: patches.as_ptr(),
-                    a_row_stride: patch,
-                    b: packed.panels.as_ptr(),
-                    dst: out_block.as_mut_ptr().cast(),
-                    dst_row_stride: cout,
-                    m: pixels,
-                    k: patch,
-                    n: cout,
-                    bias: Some(bias.as_ptr()),
-                    accumulate: false,
-                    gelu,
-                })
+                packed_block(out_block.as_mut_ptr().cast(), &patches, packed, [0, pixels], [0, cout], epilogue)
             },
         }
         buffers::give(patches);

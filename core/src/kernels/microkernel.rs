@@ -1,8 +1,9 @@
 //! The register-tiled matrix product behind the 1x1 convolutions whose weights are too large
-//! for L1 and whose output channels are a multiple of 16 (stages 2 and 3, and stage 1 of L):
-//! `dst (+)= x · w` for the row-major channels-last map `x` (pixels x input channels) and a
-//! weight packed at load time into 16-column panels ([`pack_panels`]), so that a forward pass
-//! reads every weight once, in the order the product uses it, and copies nothing.
+//! for L1 and whose output channels are a multiple of 16 (stages 2 and 3, and stage 1 of L),
+//! and behind the dense 3x3 convolutions with such outputs ([`super::dense`], on gathered
+//! patches): `dst (+)= x · w` for a row-major `x` (pixels x depth) and a weight packed at load
+//! time into 16-column panels ([`pack_panels`]), so that a forward pass reads every weight
+//! once, in the order the product uses it, and copies nothing.
 //!
 //! Each tile keeps 6 rows x 16 columns of `dst` in registers (12 AVX2 registers, 24 NEON
 //! registers, 6 AVX-512 registers) while it walks the depth: one broadcast of `x[i, p]` per row

@@ -77,23 +77,43 @@ unsafe fn packed_product(dst: *mut f32, x: &[f32], weight: PackedWeight, epilogu
         return;
     }
     let dst = parallel::SharedPtr(dst);
-    for_each_block([m, n, k], [TILE_ROWS, PANEL], |[first_row, rows], [first_column, columns]| {
+    for_each_block([m, n, k], [TILE_ROWS, PANEL], |rows, columns| {
         // SAFETY: the block lies inside the operands checked above, and only this task writes
         // its part of `dst`.
-        unsafe {
-            microkernel::multiply(Panels {
-                a: x.as_ptr().add(first_row * k),
-                a_row_stride: k,
-                b: panels.as_ptr().add(first_column * k),
-                dst: dst.at(first_row * n + first_column),
-                dst_row_stride: n,
-                m: rows,
-                k,
-                n: columns,
-                bias: epilogue.bias.map(|bias| bias.as_ptr().add(first_column)),
-                accumulate: epilogue.accumulate,
-                gelu: epilogue.gelu,
-            })
-        }
+        unsafe { packed_block(dst.at(0), x, weight, rows, columns, epilogue) }
     });
+}
+
+/// Rows `first_row..first_row + rows` and columns `first_column..first_column + columns` of
+/// `dst (+)= epilogue(x · weight)` (`dst: [pixels, out_channels]`) on the calling thread.
+///
+/// # Safety
+/// The block must lie inside the product, `first_column` and `columns` be multiples of
+/// [`PANEL`], `rows > 0`; `dst` must be valid for the block's writes, which no one else makes
+/// during the call, and initialised there if `epilogue.accumulate`.
+pub unsafe fn packed_block(
+    dst: *mut f32,
+    x: &[f32],
+    weight: PackedWeight,
+    [first_row, rows]: [usize; 2],
+    [first_column, columns]: [usize; 2],
+    epilogue: Epilogue,
+) {
+    let PackedWeight { panels, depth: k, out_channels: n } = weight;
+    // SAFETY: the caller's guarantees keep every offset inside the operands.
+    unsafe {
+        microkernel::multiply(Panels {
+            a: x.as_ptr().add(first_row * k),
+            a_row_stride: k,
+            b: panels.as_ptr().add(first_column * k),
+            dst: dst.add(first_row * n + first_column),
+            dst_row_stride: n,
+            m: rows,
+            k,
+            n: columns,
+            bias: epilogue.bias.map(|bias| bias.as_ptr().add(first_column)),
+            accumulate: epilogue.accumulate,
+            gelu: epilogue.gelu,
+        })
+    }
 }
