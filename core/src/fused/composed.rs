@@ -7,6 +7,8 @@ use burn::backend::{Backend, TensorMetadata};
 use burn::tensor::Shape;
 use burn::tensor::ops::ConvOptions;
 
+use super::FusedOps;
+
 /// `act(conv2d(x, weight, bias))`, padding `k / 2`.
 pub fn conv_bias_act<B: Backend>(
     x: FloatTensor<B>,
@@ -20,6 +22,21 @@ pub fn conv_bias_act<B: Backend>(
     let options = ConvOptions::new([stride; 2], [padding; 2], [1, 1], groups);
     let y = B::conv2d(x, weight, Some(bias), options);
     if gelu { B::gelu(y) } else { y }
+}
+
+/// timm's `ConvMlpWithNorm` and its residual as the three convolutions of `B`'s own fused ops
+/// (`fc1` and `mid` with GELU, `fc2` added to `x`), each `[weight, bias]`; `mid` is depthwise
+/// (as many groups as its bias has channels).
+pub fn conv_mlp_residual<B: FusedOps>(
+    x: FloatTensor<B>,
+    [fc1_weight, fc1_bias]: [FloatTensor<B>; 2],
+    [mid_weight, mid_bias]: [FloatTensor<B>; 2],
+    [fc2_weight, fc2_bias]: [FloatTensor<B>; 2],
+) -> FloatTensor<B> {
+    let hidden_channels = mid_bias.shape()[0];
+    let hidden = B::conv_bias_act(x.clone(), fc1_weight, fc1_bias, 1, 1, true);
+    let hidden = B::conv_bias_act(hidden, mid_weight, mid_bias, 1, hidden_channels, true);
+    B::conv_bias_add(hidden, fc2_weight, fc2_bias, x, 1, 1)
 }
 
 /// Bilinear upsampling as two matmuls with `matrix_t: [n, m]`, rows then columns (the matmul

@@ -12,6 +12,7 @@ use burn::tensor::Shape;
 use super::{FusedOps, composed, recycled};
 use crate::kernels::attention::{AttentionShape, ScoreMixing, attention};
 use crate::kernels::buffers;
+use crate::kernels::conv_mlp::{MlpWeights, conv_mlp_residual, padded_panels};
 use crate::kernels::dense::{DenseWeight, dense_conv3x3};
 use crate::kernels::depthwise::{Geometry, depthwise_conv3x3};
 use crate::kernels::gelu::gelu_in_place;
@@ -24,9 +25,11 @@ use crate::kernels::upsample::bilinear_upsample;
 
 /// Elements per task of a standalone GELU.
 const GELU_CHUNK: usize = 4096;
-/// 1x1 weights of at least this many values (96 KiB: more than L1, streamed from L2, L3 or
-/// memory on every pass) are packed in panels for [`crate::kernels::microkernel`].
-const PANEL_WEIGHT_VALUES: usize = 24 * 1024;
+/// Maps at least this wide run their FFN as one fused walk over rows
+/// ([`crate::kernels::conv_mlp`]): the 56x56 and 28x28 stages, whose expanded maps outgrow
+/// L2. Narrower maps fit in it whole, and a walk would read the product weights once per row
+/// of 14 or 7 pixels.
+const FUSED_MLP_MIN_WIDTH: usize = 28;
 
 /// `[B, C, H, W]` of a 4-D tensor.
 fn dims(x: &FlexTensor) -> [usize; 4] {
@@ -229,7 +232,7 @@ impl FusedOps for Flex {
         }
         let shape = dims(&weight);
         match shape {
-            [out, input, 1, 1] if out.is_multiple_of(PANEL) && out * input >= PANEL_WEIGHT_VALUES => return packed(&weight),
+            [out, _, 1, 1] if out.is_multiple_of(PANEL) => return packed(&weight),
             // Dense 3x3 (the stem, the downsamplings; not depthwise, whose `in` is 1): the
             // micro-kernel's epilogue saves `gemm`'s bias and GELU passes, of most weight on
             // the stem's 27- and 144-deep products.
@@ -277,6 +280,49 @@ impl FusedOps for Flex {
                 Flex::float_add(residual, y)
             }
         }
+    }
+
+    fn conv_mlp_residual(
+        x: FlexTensor,
+        fc1_weight: FlexTensor,
+        fc1_bias: FlexTensor,
+        mid_weight: FlexTensor,
+        mid_bias: FlexTensor,
+        fc2_weight: FlexTensor,
+        fc2_bias: FlexTensor,
+    ) -> FlexTensor {
+        let [batch, channels, height, width] = dims(&x);
+        let fc1 = panels(&fc1_weight).and_then(|(fc1, kernel)| (kernel == 1).then_some(fc1));
+        let hidden = fc1.map_or(0, |fc1| fc1.out_channels);
+        let shapes = width >= FUSED_MLP_MIN_WIDTH
+            && all_f32(&[&x, &fc1_bias, &mid_weight, &mid_bias, &fc2_weight, &fc2_bias])
+            && fc1.is_some_and(|fc1| fc1.depth == channels)
+            && dims(&mid_weight) == [hidden, 1, 3, 3]
+            && conv_dims(&fc2_weight) == [channels, hidden, 1, 1]
+            && [fc1_bias.shape().num_elements(), mid_bias.shape().num_elements(), fc2_bias.shape().num_elements()]
+                == [hidden, hidden, channels];
+        let Some(fc1) = fc1.filter(|_| shapes) else {
+            return composed::conv_mlp_residual::<Flex>(x, [fc1_weight, fc1_bias], [mid_weight, mid_bias], [fc2_weight, fc2_bias]);
+        };
+        let input = channels_last(&x);
+        let (fc1_bias, mid_bias, fc2_bias) = (row_major(&fc1_bias), row_major(&mid_bias), row_major(&fc2_bias));
+        let (fc2_panels, fc2_bias): (Cow<'_, [f32]>, Cow<'_, [f32]>) = match panels(&fc2_weight) {
+            Some((fc2, _)) => (Cow::Borrowed(fc2.panels), Cow::Borrowed(values(&fc2_bias))),
+            None => {
+                let (panels, bias) = padded_panels(&hwio(&fc2_weight), values(&fc2_bias), hidden, channels);
+                (Cow::Owned(panels), Cow::Owned(bias))
+            }
+        };
+        let weights = MlpWeights {
+            fc1,
+            fc1_bias: values(&fc1_bias),
+            mid: &hwio(&mid_weight),
+            mid_bias: values(&mid_bias),
+            fc2: PackedWeight { panels: &fc2_panels, depth: hidden, out_channels: fc2_bias.len() },
+            fc2_bias: &fc2_bias,
+        };
+        let out = conv_mlp_residual(values(&input), [batch, height, width], weights);
+        from_channels_last(out, [batch, channels, height, width])
     }
 
     fn bilinear_upsample(x: FlexTensor, matrix_t: FlexTensor) -> FlexTensor {
@@ -478,6 +524,26 @@ mod tests {
                     assert_close(got, want.clone(), &format!("case {case} {layout} + {residual_layout} residual"));
                 }
             }
+        }
+    }
+
+    /// The FFN with its residual: fused walks with `fc2` in panels (16 channels) and padded
+    /// (40), on 28-wide maps (batch 2, odd height), and the unfused path on a narrower map.
+    #[test]
+    fn conv_mlp_residual_matches_composed_ops() {
+        let pool = crate::kernels::parallel::ThreadPool::new(2).unwrap();
+        // (batch, channels, height, width)
+        for (case, &(batch, c, height, width)) in [(2, 16, 5, 28), (1, 40, 3, 30), (1, 32, 7, 7)].iter().enumerate() {
+            let hidden = 4 * c;
+            let x = tensor(&format!("mx{case}"), &[batch, c, height, width]);
+            let convs = [[hidden, c, 1], [hidden, 1, 3], [c, hidden, 1]].map(|[o, i, k]| {
+                (tensor(&format!("mw{case}{o}{i}"), &[o, i, k, k]), tensor(&format!("mb{case}{o}{i}"), &[o]))
+            });
+            let [(w1, b1), (w2, b2), (w3, b3)] = convs.clone();
+            let want = composed::conv_mlp_residual::<Flex>(x.clone(), [w1, b1], [w2, b2], [w3, b3]);
+            let [(w1, b1), (w2, b2), (w3, b3)] = convs.map(|(w, b)| (Flex::pack_conv_weight(w), b));
+            let got = crate::kernels::parallel::install(&pool, || Flex::conv_mlp_residual(as_channels_last(&x), w1, b1, w2, b2, w3, b3));
+            assert_close(got, want, &format!("conv mlp case {case}"));
         }
     }
 

@@ -27,10 +27,9 @@ use burn::tensor::Tensor;
 #[backend_extension(Flex: cfg(feature = "cpu"), NdArray: cfg(feature = "reference"), Cube: cfg(feature = "gpu"))]
 pub trait FusedOps: Backend {
     /// A convolution weight `[out, in / groups, k, k]` laid out for this backend's kernels,
-    /// once at load time; only this backend's [`FusedOps::conv_bias_act`] and
-    /// [`FusedOps::conv_bias_add`] read it. burn-flex stores it `[k, k, in, out]` (the same
-    /// logical tensor with other strides), and a large 1x1 weight or a dense 3x3 one in
-    /// 16-channel panels (a `[out / 16, in, 16, k · k]` tensor, which its fallback unpacks), so
+    /// once at load time; only this backend's convolution ops read it. burn-flex stores it
+    /// `[k, k, in, out]` (the same logical tensor with other strides), and a 1x1 or dense 3x3
+    /// weight with a multiple of 16 outputs in 16-channel panels (a `[out / 16, in, 16, k · k]` tensor, which its fallback unpacks), so
     /// that no kernel reorders a weight on every call.
     fn pack_conv_weight(weight: FloatTensor<Self>) -> FloatTensor<Self> {
         weight
@@ -65,6 +64,23 @@ pub trait FusedOps: Backend {
     ) -> FloatTensor<Self> {
         let y = composed::conv_bias_act::<Self>(x, weight, bias, stride, groups, false);
         Self::float_add(residual, y)
+    }
+
+    /// `x + fc2(gelu(mid(gelu(fc1(x)))))`: timm's `ConvMlpWithNorm` (`mid_conv=True`: 1x1
+    /// expand, depthwise 3x3, 1x1 project, each with its folded BatchNorm) with its block's
+    /// `x + ls2 * mlp(x)` (`ls2` folded into `fc2`). By default the three convolutions of
+    /// [`FusedOps::conv_bias_act`] and [`FusedOps::conv_bias_add`].
+    #[allow(clippy::too_many_arguments)]
+    fn conv_mlp_residual(
+        x: FloatTensor<Self>,
+        fc1_weight: FloatTensor<Self>,
+        fc1_bias: FloatTensor<Self>,
+        mid_weight: FloatTensor<Self>,
+        mid_bias: FloatTensor<Self>,
+        fc2_weight: FloatTensor<Self>,
+        fc2_bias: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        composed::conv_mlp_residual::<Self>(x, [fc1_weight, fc1_bias], [mid_weight, mid_bias], [fc2_weight, fc2_bias])
     }
 
     /// Bilinear upsampling of `x: [B, C, n, n]` to `[B, C, m, m]` by the transposed per-axis
@@ -156,6 +172,19 @@ pub fn conv_bias_add(
         residual.into_dispatch(),
         stride,
         groups,
+    ))
+}
+
+/// [`FusedOps::conv_mlp_residual`] on tensors, each convolution as its `(weight, bias)`.
+pub fn conv_mlp_residual(x: Tensor<4>, [fc1, mid, fc2]: [(&Tensor<4>, &Tensor<1>); 3]) -> Tensor<4> {
+    Tensor::from_dispatch(<Dispatch as FusedOps>::conv_mlp_residual(
+        x.into_dispatch(),
+        fc1.0.clone().into_dispatch(),
+        fc1.1.clone().into_dispatch(),
+        mid.0.clone().into_dispatch(),
+        mid.1.clone().into_dispatch(),
+        fc2.0.clone().into_dispatch(),
+        fc2.1.clone().into_dispatch(),
     ))
 }
 

@@ -15,7 +15,7 @@ use std::mem::MaybeUninit;
 
 use pulp::{Simd, WithSimd};
 
-use super::gelu::gelu;
+use super::gelu::gelu_in_place;
 use super::{buffers, parallel, simd};
 
 /// Spatial geometry of one depthwise convolution.
@@ -56,14 +56,18 @@ pub fn depthwise_conv3x3(x: &[f32], g: Geometry, taps: &[f32], bias: &[f32], gel
     let c = g.channels;
     assert_eq!(x.len(), g.batch * g.height * g.width * c, "depthwise: input size");
     assert!(taps.len() == 9 * c && bias.len() == c, "depthwise: weight size");
-    let pitch = if (c * 4).is_multiple_of(ALIASING_BYTES) { c + LINE } else { c };
+    let pitch = pitch(c);
     let (x, taps) = (repitched(x, c, pitch), repitched(taps, c, pitch));
     let (out_h, out_w) = g.output_size();
-    let plane_len = g.height * g.width * pitch;
+    let (row_len, plane_len) = (g.width * pitch, g.height * g.width * pitch);
     let write_row = |row_index: usize, out_row: &mut [MaybeUninit<f32>]| {
         let (image, oy) = (row_index / out_h, row_index % out_h);
-        let source = Source { plane: &x[image * plane_len..][..plane_len], taps: &taps, bias, pitch, g };
-        simd::dispatch(#[inline(always)] || output_row(source, oy, out_row, gelu_out));
+        let plane = &x[image * plane_len..][..plane_len];
+        let rows = std::array::from_fn(|ky| {
+            let iy = (oy * g.stride + ky).checked_sub(1).filter(|&iy| iy < g.height);
+            iy.map(|iy| &plane[iy * row_len..][..row_len])
+        });
+        depthwise_row(Source { rows, taps: &taps, bias, pitch, g }, out_row, gelu_out);
     };
     // SAFETY: `output_row` writes every channel of every pixel of its row.
     let out = unsafe { parallel::vec_by_chunks(g.batch * out_h * out_w * c, out_w * c, write_row) };
@@ -75,8 +79,14 @@ pub fn depthwise_conv3x3(x: &[f32], g: Geometry, taps: &[f32], bias: &[f32], gel
     out
 }
 
+/// Values between two pixels (and two taps) the kernel reads for `c` channels: `c`, or one
+/// cache line more when `c` values span a multiple of [`ALIASING_BYTES`].
+pub fn pitch(c: usize) -> usize {
+    if (c * 4).is_multiple_of(ALIASING_BYTES) { c + LINE } else { c }
+}
+
 /// `values` (vectors of `c`) with each vector `pitch` values after the previous one.
-fn repitched(values: &[f32], c: usize, pitch: usize) -> Cow<'_, [f32]> {
+pub fn repitched(values: &[f32], c: usize, pitch: usize) -> Cow<'_, [f32]> {
     if pitch == c {
         return Cow::Borrowed(values);
     }
@@ -94,58 +104,70 @@ fn repitched(values: &[f32], c: usize, pitch: usize) -> Cow<'_, [f32]> {
     Cow::Owned(copy)
 }
 
-/// One image's input and the weights, as the kernel reads them: pixel `(iy, ix)` of the input
-/// at `plane[(iy * width + ix) * pitch..]`, tap `t` at `taps[t * pitch..]`.
+/// One output row's input and the weights, as the kernel reads them: input rows
+/// `oy · stride - 1`, `oy · stride`, `oy · stride + 1` (`None` for a row of the padding), pixel
+/// `ix` of a row at `row[ix * pitch..]`; tap `t` at `taps[t * pitch..]`.
 #[derive(Clone, Copy)]
-struct Source<'a> {
-    plane: &'a [f32],
-    taps: &'a [f32],
-    bias: &'a [f32],
-    pitch: usize,
-    g: Geometry,
+pub struct Source<'a> {
+    /// The three input rows, `width * pitch` values each.
+    pub rows: [Option<&'a [f32]>; 3],
+    /// `[3, 3, channels]`, each tap `pitch` values after the previous one.
+    pub taps: &'a [f32],
+    /// `[channels]`.
+    pub bias: &'a [f32],
+    /// Values between two pixels and two taps ([`pitch`]).
+    pub pitch: usize,
+    /// The map's geometry (`batch` and `height` are not read).
+    pub g: Geometry,
 }
 
-/// One output row: the pixels whose nine taps all lie inside the map by [`InteriorSpans`]
-/// (the channels its vectors cover), everything else one pixel at a time by
-/// [`pixel_channels`]; GELU over the finished row, while it is in L1.
+/// One output row (`out_width · channels` values, all written), GELU applied if `gelu_out`:
+/// the pixels whose nine taps all lie inside the map by [`InteriorSpans`] (the channels its
+/// vectors cover), everything else one pixel at a time by [`pixel_channels`]; GELU over the
+/// finished row, while it is in L1.
+pub fn depthwise_row(source: Source, out_row: &mut [MaybeUninit<f32>], gelu_out: bool) {
+    let (g, pitch) = (source.g, source.pitch);
+    assert!(source.rows.iter().flatten().all(|row| row.len() == g.width * pitch), "depthwise: row size");
+    assert!(source.taps.len() >= 8 * pitch + g.channels && source.bias.len() == g.channels, "depthwise: weight size");
+    assert_eq!(out_row.len(), g.output_size().1 * g.channels, "depthwise: output row size");
+    simd::dispatch(#[inline(always)] || output_row(source, out_row, gelu_out));
+}
+
 #[inline(always)]
-fn output_row(source: Source, oy: usize, out_row: &mut [MaybeUninit<f32>], gelu_out: bool) {
-    let Source { plane, g, pitch, .. } = source;
+fn output_row(source: Source, out_row: &mut [MaybeUninit<f32>], gelu_out: bool) {
+    let g = source.g;
     // Output columns whose taps stay inside the map: `ox * stride >= 1`, `ox * stride + 1 < width`.
-    let interior = if oy * g.stride >= 1 && oy * g.stride + 1 < g.height && g.width >= 3 {
-        1..(g.width - 2) / g.stride + 1
-    } else {
-        0..0
+    let interior = match source.rows {
+        [Some(above), Some(row), Some(below)] if g.width >= 3 => Some(([above, row, below], 1..(g.width - 2) / g.stride + 1)),
+        _ => None,
     };
-    let vectorised = if interior.is_empty() {
-        0
-    } else {
-        let rows = std::array::from_fn(|ky| &plane[(oy * g.stride + ky - 1) * g.width * pitch..][..g.width * pitch]);
-        simd::arch().dispatch(InteriorSpans { rows, source, columns: interior.clone(), out_row: &mut *out_row })
+    let vectorised = match &interior {
+        Some((rows, columns)) => {
+            simd::arch().dispatch(InteriorSpans { rows: *rows, source, columns: columns.clone(), out_row: &mut *out_row })
+        }
+        None => 0,
     };
     for (ox, out) in out_row.chunks_exact_mut(g.channels).enumerate() {
-        let first = if interior.contains(&ox) { vectorised } else { 0 };
-        pixel_channels(source, oy, ox, out, first);
+        let first = if interior.as_ref().is_some_and(|(_, columns)| columns.contains(&ox)) { vectorised } else { 0 };
+        pixel_channels(source, ox, out, first);
     }
     if gelu_out {
         // SAFETY: every element of the row was written above.
-        let row = unsafe { &mut *(std::ptr::from_mut(out_row) as *mut [f32]) };
-        row.iter_mut().for_each(|v| *v = gelu(*v));
+        gelu_in_place(unsafe { &mut *(std::ptr::from_mut(out_row) as *mut [f32]) });
     }
 }
 
-/// Channels `first..` of the output pixel `(oy, ox)`, the padding's taps skipped.
+/// Channels `first..` of the output pixel `ox`, the padding's taps skipped.
 #[inline(always)]
-fn pixel_channels(source: Source, oy: usize, ox: usize, out: &mut [MaybeUninit<f32>], first: usize) {
+fn pixel_channels(source: Source, ox: usize, out: &mut [MaybeUninit<f32>], first: usize) {
     let (g, c) = (source.g, source.g.channels);
     if first == c {
         return;
     }
-    let sources: [Option<usize>; 9] = std::array::from_fn(|t| {
+    let sources: [Option<&[f32]>; 9] = std::array::from_fn(|t| {
         let (ky, kx) = (t / 3, t % 3);
-        let iy = (oy * g.stride + ky).checked_sub(1).filter(|&iy| iy < g.height);
         let ix = (ox * g.stride + kx).checked_sub(1).filter(|&ix| ix < g.width);
-        iy.zip(ix).map(|(iy, ix)| (iy * g.width + ix) * source.pitch)
+        source.rows[ky].zip(ix).map(|(row, ix)| &row[ix * source.pitch..][..c])
     });
     let mut start = first;
     while start + 32 <= c {
@@ -238,12 +260,12 @@ impl InteriorSpans<'_> {
 
 /// `N` channels from `start` of one output pixel, accumulated in registers over the nine taps.
 #[inline(always)]
-fn channel_block<const N: usize>(source: Source, sources: &[Option<usize>; 9], start: usize, out: &mut [MaybeUninit<f32>]) {
+fn channel_block<const N: usize>(source: Source, sources: &[Option<&[f32]>; 9], start: usize, out: &mut [MaybeUninit<f32>]) {
     let mut acc = [0f32; N];
     acc.copy_from_slice(&source.bias[start..start + N]);
-    for (t, offset) in sources.iter().enumerate() {
-        let Some(offset) = *offset else { continue };
-        let input = &source.plane[offset + start..][..N];
+    for (t, pixel) in sources.iter().enumerate() {
+        let Some(pixel) = pixel else { continue };
+        let input = &pixel[start..][..N];
         let weight = &source.taps[t * source.pitch + start..][..N];
         for i in 0..N {
             acc[i] = input[i].mul_add(weight[i], acc[i]);

@@ -1,6 +1,6 @@
-//! The register-tiled matrix product behind the 1x1 convolutions whose weights are too large
-//! for L1 and whose output channels are a multiple of 16 (stages 2 and 3, and stage 1 of L),
-//! and behind the dense 3x3 convolutions with such outputs ([`super::dense`], on gathered
+//! The register-tiled matrix product behind the 1x1 convolutions whose output channels are a
+//! multiple of 16 (all but L's 40-channel and S1's 120-channel ones, which keep `gemm`), the
+//! fused FFN walk's ([`super::conv_mlp`]), and the dense 3x3 convolutions with such outputs ([`super::dense`], on gathered
 //! patches): `dst (+)= x · w` for a row-major `x` (pixels x depth) and a weight packed at load
 //! time into 16-column panels ([`pack_panels`]), so that a forward pass reads every weight
 //! once, in the order the product uses it, and copies nothing.
@@ -11,8 +11,10 @@
 //! do with their packed weights. The `gemm` crate instead packs both operands on every call;
 //! with the network's weights cold (a forward pass of L reads 105 MB of them, more than L3)
 //! the packed panels measured 5-22% faster than `gemm` on the stage-2 and stage-3 products
-//! (49 or 196 rows). The small weights of stages 0 and 1 stay in cache and keep `gemm`: this
-//! kernel reading them unpacked was slower there in the network (S0 +12% at one thread).
+//! (49 or 196 rows). On the small weights of stages 0 and 1, which stay in cache, it is as
+//! fast as `gemm` or faster (S0's 56x56 `fc1`, 32 to 128 channels, one thread: 373 µs
+//! against 564, 516 against 602 with GELU; `fc2` equal), and its epilogue takes GELU on the
+//! registers.
 //!
 //! The depth is walked in blocks of `DEPTH_BLOCK` (a panel block is then 16 KiB, in L1), the
 //! rows in groups whose block of `x` stays in L2; an output value is always summed in the same
@@ -21,7 +23,7 @@
 
 use pulp::{Simd, WithSimd};
 
-use super::gelu::gelu;
+use super::gelu::gelu_f32s;
 use super::simd;
 
 /// Columns of one panel (and of one tile).
@@ -227,11 +229,9 @@ unsafe fn multiply_tile<S: Simd, const ROWS: usize, const VECTORS: usize>(simd: 
         }
         for (r, row) in acc.iter().enumerate() {
             let out = t.dst.add(r * t.dst_row_stride);
-            for (v, value) in row.iter().enumerate() {
-                std::ptr::write_unaligned(out.add(v * lanes).cast::<S::f32s>(), *value);
-            }
-            if t.gelu {
-                std::slice::from_raw_parts_mut(out, PANEL).iter_mut().for_each(|x| *x = gelu(*x));
+            for (v, &value) in row.iter().enumerate() {
+                let value = if t.gelu { gelu_f32s(simd, value) } else { value };
+                std::ptr::write_unaligned(out.add(v * lanes).cast::<S::f32s>(), value);
             }
         }
     }
@@ -278,7 +278,7 @@ mod tests {
                             let sum: f64 = (0..k).map(|p| f64::from(a[i * k + p]) * f64::from(b[p * n + j])).sum();
                             let mut want = (sum + f64::from(bias[j])) as f32 + if accumulate { residual[i * n + j] } else { 0.0 };
                             if gelu {
-                                want = super::gelu(want);
+                                want = crate::kernels::gelu::gelu(want);
                             }
                             let got = dst[i * n + j];
                             assert!((got - want).abs() <= 1e-4 * want.abs().max(1.0), "m {m} k {k} ({i}, {j}): {got} vs {want}");

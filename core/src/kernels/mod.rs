@@ -4,15 +4,16 @@
 //! contiguous channels.
 //!
 //! Portability: matrix products go through the `gemm` crate (AVX2/FMA, AVX-512 or NEON,
-//! chosen at run time), those with a large 1x1 weight or a dense 3x3 one through [`microkernel`] (written over
-//! `pulp`'s `Simd` trait, dispatched the same way); the element-wise kernels are written as plain loops and compiled once
-//! per instruction set through `pulp`'s run-time dispatch ([`simd::dispatch`]), so the same
+//! chosen at run time), those whose 1x1 or dense 3x3 weight has a multiple of 16 outputs
+//! through [`microkernel`] (written over `pulp`'s `Simd` trait, dispatched the same way); the
+//! element-wise kernels are written as plain loops and compiled once per instruction set through `pulp`'s run-time dispatch ([`simd::dispatch`]), so the same
 //! code runs with NEON on a phone and AVX2 or AVX-512 on a desktop. Work is split over the
 //! kernels' own thread pool ([`parallel`], the classifier's `cpu_threads`), whose workers spin
 //! between the forward pass's many short loops instead of parking.
 
 pub mod attention;
 pub mod buffers;
+pub mod conv_mlp;
 pub mod dense;
 pub mod depthwise;
 pub mod gelu;

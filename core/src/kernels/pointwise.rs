@@ -1,8 +1,8 @@
 //! 1x1 convolution on a channels-last map: one matrix product over pixels,
-//! `out[p, o] = bias[o] + Σ_i x[p, i] · w[i, o]`. A small weight is stored `[in, out]` at load
-//! time and multiplied by `gemm` (which packs it with contiguous copies rather than a strided
-//! transpose on every call); a large one is packed in panels at load time and multiplied by
-//! [`microkernel`] ([`PackedWeight`]).
+//! `out[p, o] = bias[o] + Σ_i x[p, i] · w[i, o]`. A weight with a multiple of 16 outputs is
+//! packed in panels at load time and multiplied by [`microkernel`] ([`PackedWeight`]); any
+//! other is stored `[in, out]` and multiplied by `gemm` (which packs it with contiguous copies
+//! rather than a strided transpose on every call).
 
 use super::matmul::{Epilogue, Matrix, for_each_block, par_matmul, par_matmul_new};
 use super::microkernel::{self, PANEL, Panels, TILE_ROWS};

@@ -159,6 +159,12 @@ impl Conv {
     pub fn forward_residual(&self, x: Tensor<4>, residual: Tensor<4>) -> Tensor<4> {
         fused::conv_bias_add(x, &self.weight, &self.bias, residual, self.stride_groups)
     }
+
+    /// The weight (as [`fused::pack_conv_weight`] laid it out) and the folded bias, for a fused
+    /// op that runs this convolution among others.
+    pub fn weight_bias(&self) -> (&Tensor<4>, &Tensor<1>) {
+        (&self.weight, &self.bias)
+    }
 }
 
 #[cfg(all(test, feature = "cpu"))]

@@ -5,6 +5,7 @@ use burn::tensor::{Device, Tensor};
 
 use super::conv::{Conv, HostConv};
 use crate::error::Result;
+use crate::fused;
 use crate::weights::state_dict::StateDict;
 
 /// The FFN of one block, its output already multiplied by the block's `ls2` layer scale.
@@ -37,10 +38,9 @@ impl ConvMlpWithNorm {
         })
     }
 
-    /// `x + fc2(gelu(mid(gelu(fc1(x))))) * ls2`: the FFN with its block's residual.
+    /// `x + fc2(gelu(mid(gelu(fc1(x))))) * ls2`: the FFN with its block's residual, one fused
+    /// op ([`fused::conv_mlp_residual`]).
     pub fn forward_residual(&self, x: Tensor<4>) -> Tensor<4> {
-        let hidden = self.fc1.forward_gelu(x.clone());
-        let hidden = self.mid.forward_gelu(hidden);
-        self.fc2.forward_residual(hidden, x)
+        fused::conv_mlp_residual(x, [self.fc1.weight_bias(), self.mid.weight_bias(), self.fc2.weight_bias()])
     }
 }
