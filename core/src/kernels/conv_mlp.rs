@@ -56,7 +56,8 @@ pub fn conv_mlp_residual(x: &[f32], [batch, height, width]: [usize; 3], w: MlpWe
     let taps = repitched(w.mid, hidden, pitch);
     let walk = Walk { x, width, height, c, hidden, pitch, taps: &taps, w };
     // One walk per thread and image: each one recomputes a single row of `fc1` (the row above
-    // its first), and reads every weight once per row it walks.
+    // its first), and reads every weight once per row it walks. (Two walks per thread, to
+    // absorb a delayed thread, measured 1.01x the time of S0 and L at 2 threads.)
     let walks_per_image = parallel::current_threads().min(height);
     let rows_per_walk = height.div_ceil(walks_per_image);
     let mut out = buffers::take(len);
@@ -75,11 +76,10 @@ pub fn conv_mlp_residual(x: &[f32], [batch, height, width]: [usize; 3], w: MlpWe
     out
 }
 
-/// A 1x1 weight `[n, k]` (PyTorch's `[out, in, 1, 1]`) and its bias as [`MlpWeights::fc2`]
-/// reads them when `n` is no multiple of [`PANEL`] (L's 40 channels): panels over `n` rounded
-/// up, the extra columns and bias zero. Built on each call from the 1x1 weight as it was stored
-/// at load time (`[in, out]`, 6-8 K values for L; a few µs against the milliseconds of the
-/// walk).
+/// A 1x1 weight stored `[k, n]` (`[in, out]`, as burn-flex keeps a 1x1 weight it did not
+/// pack) and its bias `[n]` as [`MlpWeights::fc2`] reads them when `n` is no multiple of
+/// [`PANEL`] (L's 40 channels): panels over `n` rounded up, the extra columns and bias zero.
+/// Built on each call (6.4 K values for L; a few µs against the milliseconds of the walk).
 pub fn padded_panels(weight_in_out: &[f32], bias: &[f32], k: usize, n: usize) -> (Vec<f32>, Vec<f32>) {
     assert!(weight_in_out.len() == k * n && bias.len() == n, "padded panels: shape");
     let padded = n.next_multiple_of(PANEL);
@@ -94,7 +94,7 @@ thread_local! {
     /// Each thread's ring and depthwise row, kept from call to call: allocated and freed on
     /// every call, blocks of this size made glibc trim and regrow its heap, and every other
     /// kernel of the pass then page-faulted on fresh pages (the stem and the downsamplings
-    /// 10-20% slower).
+    /// 10-22% slower).
     static SCRATCH: Cell<Vec<f32>> = const { Cell::new(Vec::new()) };
 }
 
