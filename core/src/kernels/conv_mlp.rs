@@ -18,8 +18,9 @@ use std::cell::Cell;
 use std::mem::MaybeUninit;
 
 use super::depthwise::{Geometry, Source, depthwise_row, pitch, repitched};
-use super::microkernel::{self, PANEL, Panels, pack_panels};
-use super::pointwise::PackedWeight;
+use super::matmul::Epilogue;
+use super::microkernel::{self, PANEL, Panels};
+use super::pointwise::{PackedWeight, packed_block};
 use super::{buffers, parallel};
 
 /// The FFN's folded weights, as the kernels read them.
@@ -83,11 +84,15 @@ pub fn conv_mlp_residual(x: &[f32], [batch, height, width]: [usize; 3], w: MlpWe
 pub fn padded_panels(weight_in_out: &[f32], bias: &[f32], k: usize, n: usize) -> (Vec<f32>, Vec<f32>) {
     assert!(weight_in_out.len() == k * n && bias.len() == n, "padded panels: shape");
     let padded = n.next_multiple_of(PANEL);
-    let by_output: Vec<f32> =
-        (0..padded).flat_map(|j| (0..k).map(move |p| if j < n { weight_in_out[p * n + j] } else { 0.0 })).collect();
+    // Panel `j / PANEL` holds rows `0..k` of columns `j..j + PANEL` (as `pack_panels` lays
+    // them out), read straight from the `[k, n]` rows.
+    let panels = (0..padded / PANEL)
+        .flat_map(|panel| (0..k).flat_map(move |p| (panel * PANEL..(panel + 1) * PANEL).map(move |j| (p, j))))
+        .map(|(p, j)| if j < n { weight_in_out[p * n + j] } else { 0.0 })
+        .collect();
     let mut padded_bias = bias.to_vec();
     padded_bias.resize(padded, 0.0);
-    (pack_panels(&by_output, k, padded), padded_bias)
+    (panels, padded_bias)
 }
 
 thread_local! {
@@ -128,11 +133,14 @@ impl Walk<'_> {
         let (width, c, hidden, pitch) = (self.width, self.c, self.hidden, self.pitch);
         let row_len = width * c;
         let x = &self.x[image * self.height * row_len..][..self.height * row_len];
+        // `fc2`'s product goes straight into the output row when its panels cover `c` exactly,
+        // else to `product` (`width` rows of `padded`), whose first `c` columns are added.
+        let padded = self.w.fc2.out_channels;
+        let into_out = padded == c;
+        let product_len = if into_out { 0 } else { width * padded };
         let mut scratch = SCRATCH.take();
         scratch.clear();
         // Zeroed so that the pitch's padding, which no kernel reads, is initialised too.
-        let padded = self.w.fc2.out_channels;
-        let product_len = if padded == c { 0 } else { width * padded };
         scratch.resize(3 * width * pitch + width * hidden + product_len, 0.0);
         let (ring, rest) = scratch.split_at_mut(3 * width * pitch);
         let (mid, product) = rest.split_at_mut(width * hidden);
@@ -159,28 +167,17 @@ impl Walk<'_> {
             };
             depthwise_row(source, as_uninit(mid), true);
             let x_row = &x[y * row_len..][..row_len];
-            // SAFETY: the output row is this task's. Where the panels cover `c` exactly, it
-            // holds the residual before the product accumulates into it; else the product goes
-            // to `product`, `width` rows of `padded`, and its first `c` columns are added.
+            // SAFETY: the output row is this task's; going into it, the product accumulates
+            // onto the residual copied there first. `mid` is `width` rows of `hidden`, the
+            // panels `hidden x padded`, the destination `width` rows of `padded`.
             unsafe {
                 let out = dst.at((image * self.height + y) * row_len);
-                let into_out = padded == c;
                 if into_out {
                     std::ptr::copy_nonoverlapping(x_row.as_ptr(), out, row_len);
                 }
-                microkernel::multiply(Panels {
-                    a: mid.as_ptr(),
-                    a_row_stride: hidden,
-                    b: self.w.fc2.panels.as_ptr(),
-                    dst: if into_out { out } else { product.as_mut_ptr() },
-                    dst_row_stride: padded,
-                    m: width,
-                    k: hidden,
-                    n: padded,
-                    bias: Some(self.w.fc2_bias.as_ptr()),
-                    accumulate: into_out,
-                    gelu: false,
-                });
+                let epilogue = Epilogue { bias: Some(self.w.fc2_bias), accumulate: into_out, gelu: false };
+                let destination = if into_out { out } else { product.as_mut_ptr() };
+                packed_block(destination, mid, self.w.fc2, [0, width], [0, padded], epilogue);
                 if !into_out {
                     let out = std::slice::from_raw_parts_mut(out, row_len);
                     for ((out, x), product) in out.chunks_exact_mut(c).zip(x_row.chunks_exact(c)).zip(product.chunks_exact(padded)) {
@@ -220,13 +217,10 @@ impl Walk<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kernels::test_values as values;
     use crate::kernels::depthwise::depthwise_conv3x3;
-    use crate::kernels::matmul::Epilogue;
+    use crate::kernels::microkernel::pack_panels;
     use crate::kernels::pointwise::{pointwise_conv, pointwise_conv_packed, pointwise_conv_packed_new};
-
-    fn values(len: usize, seed: u32) -> Vec<f32> {
-        (0..len).map(|i| ((i as u32).wrapping_mul(2_654_435_761).wrapping_add(seed) >> 8) as f32 / (1 << 24) as f32 - 0.5).collect()
-    }
 
     /// The fused walk against the three unfused kernels: odd and tiny maps (a single row, a
     /// single column), batch 2, a hidden width of 512 (read through the depthwise kernel's

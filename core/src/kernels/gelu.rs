@@ -6,10 +6,10 @@
 //! `erf` rounds to ±1 in `f32`): only fused multiply-adds, one division and a clamp, no branch,
 //! so it vectorises on every instruction set, unlike burn-flex's scalar `libm::erff`. GELU's
 //! `x/√2` and `1/2` are folded into the coefficients (`gelu(x) = x · (1/2 + x·P(x²)/Q(x²))`),
-//! two multiplications per value fewer. The polynomials are written with `mul_add`, which is one FMA instruction inside
-//! [`simd::dispatch`] (AVX2+FMA, AVX-512, NEON) and half the instructions of a multiply then an
-//! add (Rust never contracts the two itself); outside it, on a CPU without FMA, it is a `libm`
-//! call: correct, slow. Measured against `f64` `erf` on 1.6 million points of [-8, 8]
+//! two multiplications per value fewer. The polynomials are written with `mul_add`, which is
+//! one FMA instruction inside [`simd::dispatch`] (AVX2+FMA, AVX-512, NEON) and half the
+//! instructions of a multiply then an add (Rust never contracts the two itself); outside it,
+//! on a CPU without FMA, it is a `libm` call: correct, slow. Measured against `f64` `erf` on 1.6 million points of [-8, 8]
 //! (`erf_error_is_a_few_ulp` below): max absolute error of `erf` 3.4e-7 (about 3 ulp of 1); of
 //! GELU 1.06e-6 relative to `max(1, |gelu(x)|)`, on the negative tail where `1 + erf` cancels
 //! (`f32` GELU with a correctly rounded `erf` has about 1.5e-7 there). The network's parity
@@ -32,12 +32,6 @@ const NUMERATOR: [f32; 7] =
     [-1.505_995e-12, 3.061_199_4e-10, -4.642_651e-8, -2.515_756_2e-6, -6.496_461e-5, -5.223_044_4e-4, -5.690_807e-3];
 /// `Q(x²/2)`: `erf`'s denominator polynomial, likewise.
 const DENOMINATOR: [f32; 5] = [-9.103_795e-7, -2.667_175_8e-5, -4.207_067_5e-4, -3.686_664_7e-3, -1.426_474e-2];
-
-/// `erf(x)` in `f32`.
-#[inline(always)]
-pub fn erf(x: f32) -> f32 {
-    2.0 * half_erf(x * std::f32::consts::SQRT_2)
-}
 
 /// `erf(x/√2) / 2`, the rational approximant on the clamped input.
 #[inline(always)]
@@ -94,6 +88,11 @@ impl WithSimd for InPlace<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `erf(x)` through the approximant GELU uses.
+    fn erf(x: f32) -> f32 {
+        2.0 * half_erf(x * std::f32::consts::SQRT_2)
+    }
 
     fn gelu_f64(x: f64) -> f64 {
         0.5 * x * (1.0 + libm::erf(x / std::f64::consts::SQRT_2))

@@ -243,15 +243,12 @@ pub fn for_each_block(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kernels::test_values as values;
 
     fn reference(a: &[f32], b: &[f32], (m, k, n): (usize, usize, usize)) -> Vec<f32> {
         (0..m)
             .flat_map(|i| (0..n).map(move |j| (0..k).map(|p| f64::from(a[i * k + p]) * f64::from(b[p * n + j])).sum::<f64>() as f32))
             .collect()
-    }
-
-    fn values(len: usize, seed: u32) -> Vec<f32> {
-        (0..len).map(|i| ((i as u32).wrapping_mul(2_654_435_761).wrapping_add(seed) >> 8) as f32 / (1 << 24) as f32 - 0.5).collect()
     }
 
     /// Row and column splits, shapes that are not multiples of any block, depths cut into

@@ -1,7 +1,7 @@
 //! The register-tiled matrix product behind the 1x1 convolutions whose output channels are a
 //! multiple of 16 (all but L's 40-channel and S1's 120-channel ones, which keep `gemm`), the
-//! fused FFN walk's ([`super::conv_mlp`]), and the dense 3x3 convolutions with such outputs ([`super::dense`], on gathered
-//! patches): `dst (+)= x · w` for a row-major `x` (pixels x depth) and a weight packed at load
+//! fused FFN walk's ([`super::conv_mlp`]), and the dense 3x3 convolutions with such outputs
+//! ([`super::dense`], on gathered patches): `dst (+)= x · w` for a row-major `x` (pixels x depth) and a weight packed at load
 //! time into 16-column panels ([`pack_panels`]), so that a forward pass reads every weight
 //! once, in the order the product uses it, and copies nothing.
 //!
@@ -240,10 +240,7 @@ unsafe fn multiply_tile<S: Simd, const ROWS: usize, const VECTORS: usize>(simd: 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn values(len: usize, seed: u32) -> Vec<f32> {
-        (0..len).map(|i| ((i as u32).wrapping_mul(2_654_435_761).wrapping_add(seed) >> 8) as f32 / (1 << 24) as f32 - 0.5).collect()
-    }
+    use crate::kernels::test_values as values;
 
     /// Every tail of the 6-row tile, depths of one value, of one block plus one, and of three
     /// blocks, two panels; with bias, residual and GELU, against an `f64` reference.

@@ -25,3 +25,9 @@ pub mod simd;
 pub mod softmax;
 pub mod transpose;
 pub mod upsample;
+
+/// Test operands: `len` values in [-0.5, 0.5) hashed from their index and `seed`.
+#[cfg(test)]
+pub(crate) fn test_values(len: usize, seed: u32) -> Vec<f32> {
+    (0..len).map(|i| ((i as u32).wrapping_mul(2_654_435_761).wrapping_add(seed) >> 8) as f32 / (1 << 24) as f32 - 0.5).collect()
+}
