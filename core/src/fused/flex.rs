@@ -12,7 +12,7 @@ use burn::tensor::Shape;
 use super::{FusedOps, composed, recycled};
 use crate::kernels::attention::{AttentionShape, ScoreMixing, attention};
 use crate::kernels::buffers;
-use crate::kernels::conv_mlp::{MlpWeights, conv_mlp_residual, padded_panels};
+use crate::kernels::conv_mlp::{MlpWeights, conv_mlp_residual};
 use crate::kernels::dense::{DenseWeight, dense_conv3x3};
 use crate::kernels::depthwise::{Geometry, depthwise_conv3x3};
 use crate::kernels::gelu::gelu_in_place;
@@ -107,17 +107,23 @@ fn hwio(weight: &FlexTensor) -> Cow<'_, [f32]> {
     Cow::Owned(packed)
 }
 
-/// A weight packed in panels by [`FusedOps::pack_conv_weight`] and its kernel size: stored as
-/// a contiguous `[out / PANEL, in, PANEL, taps]` tensor (taps 1 for a 1x1 kernel, 9 for a 3x3
-/// one), a shape no square convolution kernel has.
-fn panels(weight: &FlexTensor) -> Option<(PackedWeight<'_>, usize)> {
+/// Output channels of a convolution: its bias's length. (A packed weight's shape counts
+/// panels; the convolutions that take one always take its bias too.)
+fn out_channels(bias: &FlexTensor) -> usize {
+    bias.shape().num_elements()
+}
+
+/// A weight packed in panels by [`FusedOps::pack_conv_weight`] for `out_channels` outputs,
+/// and its kernel size: stored as a contiguous `[⌈out / PANEL⌉, in, PANEL, taps]` tensor
+/// (taps 1 for a 1x1 kernel, 9 for a 3x3 one), a shape no square convolution kernel has.
+fn panels(weight: &FlexTensor, out_channels: usize) -> Option<(PackedWeight<'_>, usize)> {
     let [panel_count, in_channels, width, taps] = dims(weight);
-    if weight.dtype() != DType::F32 || width != PANEL || !matches!(taps, 1 | 9) {
+    if weight.dtype() != DType::F32 || width != PANEL || !matches!(taps, 1 | 9) || out_channels.div_ceil(PANEL) != panel_count {
         return None;
     }
     let panels = weight.as_slice::<f32>()?;
     let kernel = if taps == 1 { 1 } else { 3 };
-    Some((PackedWeight { panels, depth: taps * in_channels, out_channels: panel_count * PANEL }, kernel))
+    Some((PackedWeight { panels, depth: taps * in_channels, out_channels }, kernel))
 }
 
 /// A weight `[out, in, k, k]` packed in panels over the depth `(ky, kx, in)`, stored as
@@ -134,12 +140,13 @@ fn packed(weight: &FlexTensor) -> FlexTensor {
         ),
     };
     let panels = pack_panels(&by_output, input * taps, out);
-    FlexTensor::new(Bytes::from_elems(panels), Layout::contiguous(Shape::new([out / PANEL, input, PANEL, kernel * kernel])), DType::F32)
+    let shape = Shape::new([out.div_ceil(PANEL), input, PANEL, kernel * kernel]);
+    FlexTensor::new(Bytes::from_elems(panels), Layout::contiguous(shape), DType::F32)
 }
 
-/// `[out, in / groups, k, k]` of a convolution weight, packed or not.
-fn conv_dims(weight: &FlexTensor) -> [usize; 4] {
-    match panels(weight) {
+/// `[out, in / groups, k, k]` of a convolution weight with `bias`, packed or not.
+fn conv_dims(weight: &FlexTensor, bias: &FlexTensor) -> [usize; 4] {
+    match panels(weight, out_channels(bias)) {
         Some((packed, kernel)) => [packed.out_channels, packed.depth / (kernel * kernel), kernel, kernel],
         None => dims(weight),
     }
@@ -147,15 +154,15 @@ fn conv_dims(weight: &FlexTensor) -> [usize; 4] {
 
 /// The weight as burn's own ops read it (`[out, in / groups, k, k]`), for the composed
 /// fallback: a packed weight unpacked, any other as it is.
-fn unpacked(weight: FlexTensor) -> FlexTensor {
-    let Some((PackedWeight { panels, depth, out_channels }, kernel)) = panels(&weight) else { return weight };
+fn unpacked(weight: FlexTensor, out_channels: usize) -> FlexTensor {
+    let Some((PackedWeight { panels, depth, .. }, kernel)) = panels(&weight, out_channels) else { return weight };
     let (taps, in_channels) = (kernel * kernel, depth / (kernel * kernel));
     let mut plain = vec![0f32; out_channels * depth];
     for (panel, values) in panels.chunks_exact(depth * PANEL).enumerate() {
         for (p, row) in values.chunks_exact(PANEL).enumerate() {
             // Depth index `p` is tap `p / in`, input channel `p % in`.
             let (tap, input) = (p / in_channels, p % in_channels);
-            for (lane, &w) in row.iter().enumerate() {
+            for (lane, &w) in row.iter().enumerate().take(out_channels - panel * PANEL) {
                 plain[((panel * PANEL + lane) * in_channels + input) * taps + tap] = w;
             }
         }
@@ -177,13 +184,13 @@ enum ConvKernel {
 
 fn conv_kernel(x: &FlexTensor, weight: &FlexTensor, bias: &FlexTensor, stride: usize, groups: usize) -> Option<ConvKernel> {
     let [_, channels, _, _] = dims(x);
-    let [out_channels, in_per_group, kernel, kernel_w] = conv_dims(weight);
-    if !all_f32(&[x, weight, bias]) || kernel != kernel_w || bias.shape().num_elements() != out_channels {
+    let [out, in_per_group, kernel, kernel_w] = conv_dims(weight, bias);
+    if !all_f32(&[x, weight, bias]) || kernel != kernel_w || out_channels(bias) != out {
         return None;
     }
     match (kernel, stride, groups) {
         (1, 1, 1) => Some(ConvKernel::Pointwise),
-        (3, 1 | 2, g) if g == channels && in_per_group == 1 && out_channels == channels => Some(ConvKernel::Depthwise),
+        (3, 1 | 2, g) if g == channels && in_per_group == 1 && out == channels => Some(ConvKernel::Depthwise),
         (3, 1 | 2, 1) => Some(ConvKernel::Dense),
         _ => None,
     }
@@ -192,23 +199,23 @@ fn conv_kernel(x: &FlexTensor, weight: &FlexTensor, bias: &FlexTensor, stride: u
 /// `act(conv2d(x, weight, bias))` by `kernel`, into a new channels-last map.
 fn run_conv(kernel: ConvKernel, x: FlexTensor, weight: &FlexTensor, bias: &FlexTensor, stride: usize, gelu: bool) -> FlexTensor {
     let [batch, channels, height, width] = dims(&x);
-    let out_channels = conv_dims(weight)[0];
+    let out = out_channels(bias);
     let geometry = Geometry { batch, height, width, channels, stride };
     let (out_h, out_w) = geometry.output_size();
     let input = channels_last(&x);
     let bias = row_major(bias);
-    let out = match kernel {
-        ConvKernel::Pointwise => match panels(weight) {
+    let values_out = match kernel {
+        ConvKernel::Pointwise => match panels(weight, out) {
             Some((packed, _)) => pointwise_conv_packed_new(values(&input), packed, values(&bias), gelu),
             None => pointwise_conv_new(values(&input), channels, &hwio(weight), values(&bias), gelu),
         },
         ConvKernel::Depthwise => depthwise_conv3x3(values(&input), geometry, &hwio(weight), values(&bias), gelu),
-        ConvKernel::Dense => match panels(weight) {
+        ConvKernel::Dense => match panels(weight, out) {
             Some((packed, _)) => dense_conv3x3(values(&input), geometry, DenseWeight::Packed(packed), values(&bias), gelu),
             None => dense_conv3x3(values(&input), geometry, DenseWeight::Hwio(&hwio(weight)), values(&bias), gelu),
         },
     };
-    from_channels_last(out, [batch, out_channels, out_h, out_w])
+    from_channels_last(values_out, [batch, out, out_h, out_w])
 }
 
 /// `residual += conv1x1(input, weight) + bias` in the storage of `residual`, an owned
@@ -218,7 +225,7 @@ fn pointwise_add_into(input: &FlexTensor, weight: &FlexTensor, bias: &FlexTensor
     let bias = row_major(bias);
     let epilogue = Epilogue { bias: Some(values(&bias)), accumulate: true, gelu: false };
     let dst = residual.try_storage_mut::<f32>().expect("owned storage");
-    match panels(weight) {
+    match panels(weight, out_channels(&bias)) {
         Some((packed, _)) => pointwise_conv_packed(values(input), packed, dst, epilogue),
         None => pointwise_conv(values(input), channels, &hwio(weight), dst, epilogue),
     }
@@ -232,11 +239,11 @@ impl FusedOps for Flex {
         }
         let shape = dims(&weight);
         match shape {
-            [out, _, 1, 1] if out.is_multiple_of(PANEL) => return packed(&weight),
+            [_, _, 1, 1] => return packed(&weight),
             // Dense 3x3 (the stem, the downsamplings; not depthwise, whose `in` is 1): the
             // micro-kernel's epilogue saves `gemm`'s bias and GELU passes, of most weight on
             // the stem's 27- and 144-deep products.
-            [out, input, 3, 3] if out.is_multiple_of(PANEL) && input > 1 => return packed(&weight),
+            [_, input, 3, 3] if input > 1 => return packed(&weight),
             _ => {}
         }
         let packed = hwio(&weight).into_owned();
@@ -246,7 +253,10 @@ impl FusedOps for Flex {
     fn conv_bias_act(x: FlexTensor, weight: FlexTensor, bias: FlexTensor, stride: usize, groups: usize, gelu: bool) -> FlexTensor {
         match conv_kernel(&x, &weight, &bias, stride, groups) {
             Some(kernel) => run_conv(kernel, x, &weight, &bias, stride, gelu),
-            None => composed::conv_bias_act::<Flex>(x, unpacked(weight), bias, stride, groups, gelu),
+            None => {
+                let weight = unpacked(weight, out_channels(&bias));
+                composed::conv_bias_act::<Flex>(x, weight, bias, stride, groups, gelu)
+            }
         }
     }
 
@@ -259,11 +269,11 @@ impl FusedOps for Flex {
         groups: usize,
     ) -> FlexTensor {
         let [batch, _, height, width] = dims(&x);
-        let out_channels = conv_dims(&weight)[0];
+        let out = out_channels(&bias);
         let kernel = conv_kernel(&x, &weight, &bias, stride, groups)
-            .filter(|_| residual.dtype() == DType::F32 && dims(&residual)[..2] == [batch, out_channels]);
+            .filter(|_| residual.dtype() == DType::F32 && dims(&residual)[..2] == [batch, out]);
         match kernel {
-            Some(ConvKernel::Pointwise) if dims(&residual) == [batch, out_channels, height, width] => {
+            Some(ConvKernel::Pointwise) if dims(&residual) == [batch, out, height, width] => {
                 // The product accumulates straight into the residual's storage.
                 pointwise_add_into(&channels_last(&x), &weight, &bias, owned_channels_last(residual))
             }
@@ -276,7 +286,7 @@ impl FusedOps for Flex {
                 }
             }
             None => {
-                let y = composed::conv_bias_act::<Flex>(x, unpacked(weight), bias, stride, groups, false);
+                let y = composed::conv_bias_act::<Flex>(x, unpacked(weight, out), bias, stride, groups, false);
                 Flex::float_add(residual, y)
             }
         }
@@ -292,34 +302,27 @@ impl FusedOps for Flex {
         fc2_bias: FlexTensor,
     ) -> FlexTensor {
         let [batch, channels, height, width] = dims(&x);
-        let fc1 = panels(&fc1_weight).and_then(|(fc1, kernel)| (kernel == 1).then_some(fc1));
-        let hidden = fc1.map_or(0, |fc1| fc1.out_channels);
+        let pointwise = |weight, bias| panels(weight, out_channels(bias)).and_then(|(packed, kernel)| (kernel == 1).then_some(packed));
+        let (fc1, fc2) = (pointwise(&fc1_weight, &fc1_bias), pointwise(&fc2_weight, &fc2_bias));
+        let hidden = out_channels(&fc1_bias);
         let shapes = width >= FUSED_MLP_MIN_WIDTH
-            && all_f32(&[&x, &fc1_bias, &mid_weight, &mid_bias, &fc2_weight, &fc2_bias])
+            && all_f32(&[&x, &fc1_bias, &mid_weight, &mid_bias, &fc2_bias])
             && fc1.is_some_and(|fc1| fc1.depth == channels)
+            && fc2.is_some_and(|fc2| fc2.depth == hidden && fc2.out_channels == channels)
             && dims(&mid_weight) == [hidden, 1, 3, 3]
-            && conv_dims(&fc2_weight) == [channels, hidden, 1, 1]
-            && [fc1_bias.shape().num_elements(), mid_bias.shape().num_elements(), fc2_bias.shape().num_elements()]
-                == [hidden, hidden, channels];
-        let Some(fc1) = fc1.filter(|_| shapes) else {
+            && out_channels(&mid_bias) == hidden;
+        let (Some(fc1), Some(fc2), true) = (fc1, fc2, shapes) else {
             return composed::conv_mlp_residual::<Flex>(x, [fc1_weight, fc1_bias], [mid_weight, mid_bias], [fc2_weight, fc2_bias]);
         };
         let input = channels_last(&x);
         let (fc1_bias, mid_bias, fc2_bias) = (row_major(&fc1_bias), row_major(&mid_bias), row_major(&fc2_bias));
-        let (fc2_panels, fc2_bias): (Cow<'_, [f32]>, Cow<'_, [f32]>) = match panels(&fc2_weight) {
-            Some((fc2, _)) => (Cow::Borrowed(fc2.panels), Cow::Borrowed(values(&fc2_bias))),
-            None => {
-                let (panels, bias) = padded_panels(&hwio(&fc2_weight), values(&fc2_bias), hidden, channels);
-                (Cow::Owned(panels), Cow::Owned(bias))
-            }
-        };
         let weights = MlpWeights {
             fc1,
             fc1_bias: values(&fc1_bias),
             mid: &hwio(&mid_weight),
             mid_bias: values(&mid_bias),
-            fc2: PackedWeight { panels: &fc2_panels, depth: hidden, out_channels: fc2_bias.len() },
-            fc2_bias: &fc2_bias,
+            fc2,
+            fc2_bias: values(&fc2_bias),
         };
         let out = conv_mlp_residual(values(&input), [batch, height, width], weights);
         from_channels_last(out, [batch, channels, height, width])
@@ -481,15 +484,17 @@ mod tests {
             (2, 11, 11, 9, 3, 2, 11),
             (1, 6, 17, 14, 3, 2, 1),
             (1, 7, 33, 60, 1, 1, 1),
-            // 1x1 weights large enough to be packed in panels: split by rows (13x13 = 169
-            // pixels, not a multiple of the 6-row tile) and by panels (3x3, batch 2, a depth
-            // of three blocks).
+            // 1x1 weights in panels, the first three with a last panel 5, 3 and 1 wide:
+            // split by rows (13x13 = 169 pixels, not a multiple of the 6-row tile) and by
+            // panels (3x3, batch 2, a depth of three blocks).
             (1, 97, 256, 13, 1, 1, 1),
             (2, 700, 48, 3, 1, 1, 1),
-            // Dense 3x3 weights packed in panels: the stem's 3 input channels on an odd map,
-            // and batch 2 at stride 1 with two panels and a depth of 9 x 29.
+            (2, 64, 120, 14, 1, 1, 1),
+            // Dense 3x3 weights in panels: the stem's 3 input channels on an odd map, batch 2
+            // at stride 1 with two panels and a depth of 9 x 29, and 40 outputs (L's stem).
             (1, 3, 16, 17, 3, 2, 1),
             (2, 29, 32, 6, 3, 1, 1),
+            (1, 20, 40, 9, 3, 2, 1),
             // Depthwise with a pixel pitch of 2 KiB, read through the padded copy: batch 2 at
             // stride 2 on an odd side, and stride 1.
             (2, 512, 512, 7, 3, 2, 512),
@@ -508,7 +513,7 @@ mod tests {
                 ("nhwc packed", as_channels_last(&x), packed.clone()),
             ];
             // The composed ops read the packed weight, unpacked (the fallback for shapes no kernel takes).
-            let packed_plain = composed::conv_bias_act::<Flex>(x.clone(), unpacked(packed.clone()), bias.clone(), stride, groups, false);
+            let packed_plain = composed::conv_bias_act::<Flex>(x.clone(), unpacked(packed.clone(), cout), bias.clone(), stride, groups, false);
             let plain = composed::conv_bias_act::<Flex>(x.clone(), weight.clone(), bias.clone(), stride, groups, false);
             assert_close(packed_plain, plain, &format!("case {case} composed ops on a packed weight"));
             for (layout, input, kernel_weight) in inputs {
@@ -527,8 +532,9 @@ mod tests {
         }
     }
 
-    /// The FFN with its residual: fused walks with `fc2` in panels (16 channels) and padded
-    /// (40), on 28-wide maps (batch 2, odd height), and the unfused path on a narrower map.
+    /// The FFN with its residual: fused walks with `fc2` in whole panels (16 channels) and in a
+    /// last panel 8 wide (40), on 28-wide maps (batch 2, odd height), and the unfused path on a
+    /// narrower map.
     #[test]
     fn conv_mlp_residual_matches_composed_ops() {
         let pool = crate::kernels::parallel::ThreadPool::new(2).unwrap();

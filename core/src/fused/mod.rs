@@ -27,10 +27,11 @@ use burn::tensor::Tensor;
 #[backend_extension(Flex: cfg(feature = "cpu"), NdArray: cfg(feature = "reference"), Cube: cfg(feature = "gpu"))]
 pub trait FusedOps: Backend {
     /// A convolution weight `[out, in / groups, k, k]` laid out for this backend's kernels,
-    /// once at load time; only this backend's convolution ops read it. burn-flex stores it
-    /// `[k, k, in, out]` (the same logical tensor with other strides), and a 1x1 or dense 3x3
-    /// weight with a multiple of 16 outputs in 16-channel panels (a `[out / 16, in, 16, k · k]` tensor, which its fallback unpacks), so
-    /// that no kernel reorders a weight on every call.
+    /// once at load time; only this backend's convolution ops read it. burn-flex stores
+    /// a 1x1 or dense 3x3 weight in 16-channel panels (a `[⌈out / 16⌉, in, 16, k · k]`
+    /// tensor, the last panel padded; its ops read the output count from the bias, and their
+    /// fallback unpacks it), a depthwise one `[k, k, in, out]` (the same logical tensor with
+    /// other strides), so that no kernel reorders a weight on every call.
     fn pack_conv_weight(weight: FloatTensor<Self>) -> FloatTensor<Self> {
         weight
     }

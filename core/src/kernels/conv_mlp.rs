@@ -34,20 +34,19 @@ pub struct MlpWeights<'a> {
     pub mid: &'a [f32],
     /// `[hidden]`.
     pub mid_bias: &'a [f32],
-    /// `fc2`, `[hidden, in]` in panels; when `in` is no multiple of [`PANEL`], `[hidden,
-    /// padded]` with zero columns up to the next one ([`padded_panels`]).
+    /// `fc2`, `[hidden, in]` in panels.
     pub fc2: PackedWeight<'a>,
-    /// `[in]`, or `[padded]` with zeros.
+    /// `[in]`.
     pub fc2_bias: &'a [f32],
 }
 
 /// `x: [batch, height, width, channels]`; returns `x + fc2(gelu(mid(gelu(fc1(x)))))`, same shape.
 pub fn conv_mlp_residual(x: &[f32], [batch, height, width]: [usize; 3], w: MlpWeights) -> Vec<f32> {
     let (c, hidden) = (w.fc1.depth, w.fc1.out_channels);
-    let padded = w.fc2.out_channels;
-    assert!(w.fc2.depth == hidden && padded == c.next_multiple_of(PANEL), "conv mlp: fc2 shape");
-    assert!(w.fc1.panels.len() == c * hidden && w.fc2.panels.len() == padded * hidden, "conv mlp: product weights");
-    assert!(w.fc1_bias.len() == hidden && w.mid_bias.len() == hidden && w.fc2_bias.len() == padded, "conv mlp: biases");
+    assert!(w.fc2.depth == hidden && w.fc2.out_channels == c, "conv mlp: fc2 shape");
+    let panels_of = |out: usize, depth: usize| out.next_multiple_of(PANEL) * depth;
+    assert!(w.fc1.panels.len() == panels_of(hidden, c) && w.fc2.panels.len() == panels_of(c, hidden), "conv mlp: product weights");
+    assert!(w.fc1_bias.len() == hidden && w.mid_bias.len() == hidden && w.fc2_bias.len() == c, "conv mlp: biases");
     assert!(w.mid.len() == 9 * hidden && x.len() == batch * height * width * c, "conv mlp: taps or input size");
     let len = x.len();
     if len == 0 {
@@ -75,24 +74,6 @@ pub fn conv_mlp_residual(x: &[f32], [batch, height, width]: [usize; 3], w: MlpWe
         buffers::give(copy);
     }
     out
-}
-
-/// A 1x1 weight stored `[k, n]` (`[in, out]`, as burn-flex keeps a 1x1 weight it did not
-/// pack) and its bias `[n]` as [`MlpWeights::fc2`] reads them when `n` is no multiple of
-/// [`PANEL`] (L's 40 channels): panels over `n` rounded up, the extra columns and bias zero.
-/// Built on each call (6.4 K values for L; a few µs against the milliseconds of the walk).
-pub fn padded_panels(weight_in_out: &[f32], bias: &[f32], k: usize, n: usize) -> (Vec<f32>, Vec<f32>) {
-    assert!(weight_in_out.len() == k * n && bias.len() == n, "padded panels: shape");
-    let padded = n.next_multiple_of(PANEL);
-    // Panel `j / PANEL` holds rows `0..k` of columns `j..j + PANEL` (as `pack_panels` lays
-    // them out), read straight from the `[k, n]` rows.
-    let panels = (0..padded / PANEL)
-        .flat_map(|panel| (0..k).flat_map(move |p| (panel * PANEL..(panel + 1) * PANEL).map(move |j| (p, j))))
-        .map(|(p, j)| if j < n { weight_in_out[p * n + j] } else { 0.0 })
-        .collect();
-    let mut padded_bias = bias.to_vec();
-    padded_bias.resize(padded, 0.0);
-    (panels, padded_bias)
 }
 
 thread_local! {
@@ -133,17 +114,11 @@ impl Walk<'_> {
         let (width, c, hidden, pitch) = (self.width, self.c, self.hidden, self.pitch);
         let row_len = width * c;
         let x = &self.x[image * self.height * row_len..][..self.height * row_len];
-        // `fc2`'s product goes straight into the output row when its panels cover `c` exactly,
-        // else to `product` (`width` rows of `padded`), whose first `c` columns are added.
-        let padded = self.w.fc2.out_channels;
-        let into_out = padded == c;
-        let product_len = if into_out { 0 } else { width * padded };
         let mut scratch = SCRATCH.take();
         scratch.clear();
         // Zeroed so that the pitch's padding, which no kernel reads, is initialised too.
-        scratch.resize(3 * width * pitch + width * hidden + product_len, 0.0);
-        let (ring, rest) = scratch.split_at_mut(3 * width * pitch);
-        let (mid, product) = rest.split_at_mut(width * hidden);
+        scratch.resize(3 * width * pitch + width * hidden, 0.0);
+        let (ring, mid) = scratch.split_at_mut(3 * width * pitch);
         let slot = |iy: usize| (iy % 3) * width * pitch;
         let first_needed = rows.start.saturating_sub(1);
         for iy in first_needed..=rows.start {
@@ -167,23 +142,14 @@ impl Walk<'_> {
             };
             depthwise_row(source, as_uninit(mid), true);
             let x_row = &x[y * row_len..][..row_len];
-            // SAFETY: the output row is this task's; going into it, the product accumulates
-            // onto the residual copied there first. `mid` is `width` rows of `hidden`, the
-            // panels `hidden x padded`, the destination `width` rows of `padded`.
+            // SAFETY: the output row is this task's; the product accumulates onto the residual
+            // copied there first. `mid` is `width` rows of `hidden`, the panels `hidden x c`,
+            // the destination `width` rows of `c`.
             unsafe {
                 let out = dst.at((image * self.height + y) * row_len);
-                if into_out {
-                    std::ptr::copy_nonoverlapping(x_row.as_ptr(), out, row_len);
-                }
-                let epilogue = Epilogue { bias: Some(self.w.fc2_bias), accumulate: into_out, gelu: false };
-                let destination = if into_out { out } else { product.as_mut_ptr() };
-                packed_block(destination, mid, self.w.fc2, [0, width], [0, padded], epilogue);
-                if !into_out {
-                    let out = std::slice::from_raw_parts_mut(out, row_len);
-                    for ((out, x), product) in out.chunks_exact_mut(c).zip(x_row.chunks_exact(c)).zip(product.chunks_exact(padded)) {
-                        out.iter_mut().zip(x).zip(product).for_each(|((o, x), p)| *o = x + p);
-                    }
-                }
+                std::ptr::copy_nonoverlapping(x_row.as_ptr(), out, row_len);
+                let epilogue = Epilogue { bias: Some(self.w.fc2_bias), accumulate: true, gelu: false };
+                packed_block(out, mid, self.w.fc2, [0, width], [0, c], epilogue);
             }
         }
         SCRATCH.set(scratch);
@@ -220,13 +186,12 @@ mod tests {
     use crate::kernels::test_values as values;
     use crate::kernels::depthwise::depthwise_conv3x3;
     use crate::kernels::microkernel::pack_panels;
-    use crate::kernels::pointwise::{pointwise_conv, pointwise_conv_packed, pointwise_conv_packed_new};
+    use crate::kernels::pointwise::{pointwise_conv_packed, pointwise_conv_packed_new};
 
-    /// The fused walk against the three unfused kernels: odd and tiny maps (a single row, a
-    /// single column), batch 2, a hidden width of 512 (read through the depthwise kernel's
-    /// padded pitch), at 1, 2 and 3 threads (walks of uneven length). Bit for bit where `fc2`'s
-    /// panels cover the channels; where they are padded (40 and 8 channels) the residual is
-    /// added after the product rather than before it, and the results agree to rounding.
+    /// The fused walk against the three unfused kernels, bit for bit: odd and tiny maps (a
+    /// single row, a single column), batch 2, a hidden width of 512 (read through the depthwise
+    /// kernel's padded pitch), channels that fill no whole panel (40 and 8), at 1, 2 and 3
+    /// threads (walks of uneven length).
     #[test]
     fn matches_unfused_kernels_on_awkward_shapes() {
         // (batch, height, width, channels, hidden)
@@ -236,37 +201,26 @@ mod tests {
             let seed = case as u32 * 10;
             let x = values(batch * height * width * c, seed);
             let fc1 = pack_panels(&values(hidden * c, seed + 1), c, hidden);
-            let fc2_in_out = values(hidden * c, seed + 2);
+            let fc2 = pack_panels(&values(hidden * c, seed + 2), hidden, c);
             let (fc1_bias, mid, mid_bias, fc2_bias) = (values(hidden, seed + 3), values(9 * hidden, seed + 4), values(hidden, seed + 5), values(c, seed + 6));
-            let (fc2, fc2_padded_bias) = padded_panels(&fc2_in_out, &fc2_bias, hidden, c);
             let weights = MlpWeights {
                 fc1: PackedWeight { panels: &fc1, depth: c, out_channels: hidden },
                 fc1_bias: &fc1_bias,
                 mid: &mid,
                 mid_bias: &mid_bias,
-                fc2: PackedWeight { panels: &fc2, depth: hidden, out_channels: c.next_multiple_of(PANEL) },
-                fc2_bias: &fc2_padded_bias,
+                fc2: PackedWeight { panels: &fc2, depth: hidden, out_channels: c },
+                fc2_bias: &fc2_bias,
             };
             let expanded = pointwise_conv_packed_new(&x, weights.fc1, &fc1_bias, true);
             let g = Geometry { batch, height, width, channels: hidden, stride: 1 };
             let activated = depthwise_conv3x3(&expanded, g, &mid, &mid_bias, true);
             let mut want = x.clone();
             let epilogue = Epilogue { bias: Some(&fc2_bias), accumulate: true, gelu: false };
-            if c.is_multiple_of(PANEL) {
-                pointwise_conv_packed(&activated, weights.fc2, &mut want, epilogue);
-            } else {
-                pointwise_conv(&activated, hidden, &fc2_in_out, &mut want, epilogue);
-            }
+            pointwise_conv_packed(&activated, weights.fc2, &mut want, epilogue);
             for threads in [1, 2, 3] {
                 let pool = parallel::ThreadPool::new(threads).unwrap();
                 let got = parallel::install(&pool, || conv_mlp_residual(&x, [batch, height, width], weights));
-                if c.is_multiple_of(PANEL) {
-                    assert_eq!(got, want, "case {case} at {threads} threads");
-                } else {
-                    for (i, (g, w)) in got.iter().zip(&want).enumerate() {
-                        assert!((g - w).abs() <= 1e-5 * w.abs().max(1.0), "case {case} at {threads} threads, value {i}: {g} vs {w}");
-                    }
-                }
+                assert_eq!(got, want, "case {case} at {threads} threads");
             }
         }
     }

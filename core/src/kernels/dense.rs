@@ -10,6 +10,7 @@ use std::mem::MaybeUninit;
 
 use super::depthwise::Geometry;
 use super::matmul::{Epilogue, Matrix, matmul_uninit};
+use super::microkernel::PANEL;
 use super::pointwise::{PackedWeight, packed_block};
 use super::{buffers, parallel};
 
@@ -36,7 +37,7 @@ pub fn dense_conv3x3(x: &[f32], g: Geometry, weight: DenseWeight, bias: &[f32], 
     match weight {
         DenseWeight::Hwio(weight) => assert_eq!(weight.len(), cout * patch, "dense conv: weight size"),
         DenseWeight::Packed(packed) => assert!(
-            packed.depth == patch && packed.out_channels == cout && packed.panels.len() == patch * cout,
+            packed.depth == patch && packed.out_channels == cout && packed.panels.len() == patch * cout.next_multiple_of(PANEL),
             "dense conv: packed weight size"
         ),
     }

@@ -3,11 +3,12 @@
 //! convolution is one matrix product over pixels and a depthwise convolution runs along
 //! contiguous channels.
 //!
-//! Portability: matrix products go through the `gemm` crate (AVX2/FMA, AVX-512 or NEON,
-//! chosen at run time), those whose 1x1 or dense 3x3 weight has a multiple of 16 outputs
-//! through [`microkernel`] (written over `pulp`'s `Simd` trait, dispatched the same way); the
-//! element-wise kernels are written as plain loops and compiled once per instruction set through `pulp`'s run-time dispatch ([`simd::dispatch`]), so the same
-//! code runs with NEON on a phone and AVX2 or AVX-512 on a desktop. Work is split over the
+//! Portability: the convolutions' matrix products go through [`microkernel`] (written over
+//! `pulp`'s `Simd` trait), the attention's and those of weights that were not packed at load
+//! through the `gemm` crate, both dispatched at run time to AVX2/FMA, AVX-512 or NEON; the
+//! element-wise kernels are written as plain loops and compiled once per instruction set
+//! through `pulp`'s run-time dispatch ([`simd::dispatch`]), so the same code runs with NEON on
+//! a phone and AVX2 or AVX-512 on a desktop. Work is split over the
 //! kernels' own thread pool ([`parallel`], the classifier's `cpu_threads`), whose workers spin
 //! between the forward pass's many short loops instead of parking.
 

@@ -1,8 +1,9 @@
 //! 1x1 convolution on a channels-last map: one matrix product over pixels,
-//! `out[p, o] = bias[o] + Σ_i x[p, i] · w[i, o]`. A weight with a multiple of 16 outputs is
-//! packed in panels at load time and multiplied by [`microkernel`] ([`PackedWeight`]); any
-//! other is stored `[in, out]` and multiplied by `gemm` (which packs it with contiguous copies
-//! rather than a strided transpose on every call).
+//! `out[p, o] = bias[o] + Σ_i x[p, i] · w[i, o]`. The network's weights are packed in panels
+//! at load time and multiplied by [`microkernel`] ([`PackedWeight`]); a weight that was not
+//! (given to the backend's op as PyTorch lays it out) is read `[in, out]` and multiplied by
+//! `gemm` (which packs it with contiguous copies rather than a strided transpose on every
+//! call).
 
 use super::matmul::{Epilogue, Matrix, for_each_block, par_matmul, par_matmul_new};
 use super::microkernel::{self, PANEL, Panels, TILE_ROWS};
@@ -38,7 +39,8 @@ pub struct PackedWeight<'a> {
     pub panels: &'a [f32],
     /// The product's depth.
     pub depth: usize,
-    /// Output channels, a multiple of [`PANEL`].
+    /// Output channels; the panels cover them rounded up to a multiple of [`PANEL`], the
+    /// last one padded with zero columns.
     pub out_channels: usize,
 }
 
@@ -70,7 +72,7 @@ pub fn pointwise_conv_packed_new(x: &[f32], weight: PackedWeight, bias: &[f32], 
 /// and initialised if `epilogue.accumulate`.
 unsafe fn packed_product(dst: *mut f32, x: &[f32], weight: PackedWeight, epilogue: Epilogue) {
     let PackedWeight { panels, depth: k, out_channels: n } = weight;
-    assert!(k > 0 && n.is_multiple_of(PANEL) && panels.len() == k * n && x.len().is_multiple_of(k), "pointwise: packed weight shape");
+    assert!(k > 0 && panels.len() == k * n.next_multiple_of(PANEL) && x.len().is_multiple_of(k), "pointwise: packed weight shape");
     assert!(epilogue.bias.is_none_or(|bias| bias.len() == n), "pointwise: bias size");
     let m = x.len() / k;
     if m == 0 || n == 0 {
@@ -88,8 +90,8 @@ unsafe fn packed_product(dst: *mut f32, x: &[f32], weight: PackedWeight, epilogu
 /// `dst (+)= epilogue(x · weight)` (`dst: [pixels, out_channels]`) on the calling thread.
 ///
 /// # Safety
-/// The block must lie inside the product, `first_column` and `columns` be multiples of
-/// [`PANEL`], `rows > 0`; `dst` must be valid for the block's writes, which no one else makes
+/// The block must lie inside the product, `first_column` be a multiple of [`PANEL`], and so
+/// `columns` unless the block ends at the last column; `rows > 0`; `dst` must be valid for the block's writes, which no one else makes
 /// during the call, and initialised there if `epilogue.accumulate`.
 pub unsafe fn packed_block(
     dst: *mut f32,
