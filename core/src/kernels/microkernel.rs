@@ -192,8 +192,8 @@ struct Tile {
     depth: usize,
     start: Start,
     gelu: bool,
-    /// Cache lines to prefetch, one per depth step: `lines` lines of 64 bytes from `first`
-    /// (none when `lines` is 0).
+    /// `(first, lines)`: the cache lines to prefetch, one per depth step, `lines` lines of 64
+    /// bytes from `first` (none when `lines` is 0).
     prefetch: (*const f32, usize),
 }
 
