@@ -427,10 +427,11 @@ fn attention_shape(q: &FlexTensor, k: &FlexTensor, v: &FlexTensor, local: &FlexT
 }
 
 fn run_attention([q, k, v, local]: [FlexTensor; 4], shape: AttentionShape, mixing: ScoreMixing) -> FlexTensor {
-    let out_dims = dims(&local);
-    let [q, k, v, local] = [&q, &k, &v, &local].map(channels_last);
-    let out = attention(values(&q), values(&k), values(&v), values(&local), shape, mixing);
-    from_channels_last(out, out_dims)
+    let [q, k, v] = [&q, &k, &v].map(channels_last);
+    // The products accumulate straight into the local value's storage.
+    let mut out = owned_channels_last(local);
+    attention(values(&q), values(&k), values(&v), out.try_storage_mut::<f32>().expect("owned storage"), shape, mixing);
+    out
 }
 
 /// `a + b` for a channels-last `a` (consumed) and any `b` of the same shape.

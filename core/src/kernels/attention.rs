@@ -5,9 +5,9 @@
 
 use std::mem::MaybeUninit;
 
-use super::matmul::{Epilogue, Matrix, matmul};
-use super::{buffers, parallel, simd};
+use super::microkernel::{self, PANEL, Panels};
 use super::softmax::softmax_rows;
+use super::{buffers, parallel, simd};
 
 /// Sizes of one attention call.
 #[derive(Debug, Clone, Copy)]
@@ -36,29 +36,60 @@ pub enum ScoreMixing<'a> {
     TalkingHeads { th1: &'a [f32], bias: &'a [f32], th2: &'a [f32], th2_bias: &'a [f32] },
 }
 
-/// `out[b, n, h·vd + e] = local[b, n, h·vd + e] + Σ_m A_h[n, m] · v[b, m, h·vd + e]` with
-/// `A` the mixed softmax of `S_h = q_h · k_hᵀ`; `q: [B, N, heads·kd]`, `k: [B, M, heads·kd]`,
-/// `v, local: [B, M or N, heads·vd]` (channels-last token matrices). `q` carries the
-/// `kd^-1/2` scale (folded at load time).
-pub fn attention(q: &[f32], k: &[f32], v: &[f32], local: &[f32], shape: AttentionShape, mixing: ScoreMixing) -> Vec<f32> {
+/// `out[b, n, h·vd + e] += Σ_m A_h[n, m] · v[b, m, h·vd + e]` with `A` the mixed softmax of
+/// `S_h = q_h · k_hᵀ`; `q: [B, N, heads·kd]`, `k: [B, M, heads·kd]`, `v: [B, M, heads·vd]`,
+/// and `out: [B, N, heads·vd]`, which holds the local value on entry (channels-last token
+/// matrices). `q` carries the `kd^-1/2` scale (folded at load time).
+///
+/// Both products are the micro-kernel's ([`microkernel`]), one head per task, with `k_hᵀ` and
+/// `v_h` packed in panels on the call (each packed value is then used by all `N` queries):
+/// `S_h` is written whole, and `A_h · v_h` accumulates straight into the head's columns of
+/// `out`. Through `gemm`, which packs its operands into a buffer it allocates on every call,
+/// the cores were slower at two threads than at one (S1's, timed per op: 0.40 and 0.36 ms a
+/// pass at one thread, 0.47 and 0.40 at two; here 0.32 and 0.28 at two); against that build,
+/// alternating runs of the per-stage profile measured L's attention blocks 0.80-0.83x and its
+/// whole pass 0.89x at two threads, 0.95x at one; S0 0.99x at two; S1's attention blocks
+/// 1.01-1.05x at one thread (the scores' last panel of 49 keys is one column wide).
+pub fn attention(q: &[f32], k: &[f32], v: &[f32], out: &mut [f32], shape: AttentionShape, mixing: ScoreMixing) {
     let AttentionShape { batch, heads, queries, keys, key_dim, value_dim } = shape;
     let (qk_width, v_width) = (heads * key_dim, heads * value_dim);
     assert!(q.len() == batch * queries * qk_width && k.len() == batch * keys * qk_width, "attention: q/k size");
-    assert!(v.len() == batch * keys * v_width && local.len() == batch * queries * v_width, "attention: v size");
+    assert!(v.len() == batch * keys * v_width && out.len() == batch * queries * v_width, "attention: v size");
+    if key_dim == 0 || keys == 0 || queries == 0 || value_dim == 0 {
+        return;
+    }
     let plane = queries * keys;
-    let head_outputs = heads * queries * value_dim;
-    let mut scores = buffers::zeroed(heads * plane);
-    let mut mixed = buffers::zeroed(heads * plane);
-    let mut per_head = buffers::zeroed(batch * head_outputs);
+    let mut mixed = match mixing {
+        ScoreMixing::Bias(_) => Vec::new(),
+        ScoreMixing::TalkingHeads { .. } => buffers::zeroed(heads * plane),
+    };
+    let dst = parallel::SharedPtr(out.as_mut_ptr());
     for image in 0..batch {
         let q = &q[image * queries * qk_width..][..queries * qk_width];
         let k = &k[image * keys * qk_width..][..keys * qk_width];
         let v = &v[image * keys * v_width..][..keys * v_width];
-        parallel::for_each_chunk(&mut scores, plane, |h, s| {
-            let q_h = Matrix { data: &q[h * key_dim..], rows: queries, cols: key_dim, row_stride: qk_width, col_stride: 1 };
-            let k_t = Matrix { data: &k[h * key_dim..], rows: key_dim, cols: keys, row_stride: 1, col_stride: qk_width };
-            matmul(s, keys, q_h, k_t, Epilogue::default());
-        });
+        let scores_h = |h: usize, s: &mut [MaybeUninit<f32>]| {
+            let k_t = pack_columns(&k[h * key_dim..], qk_width, key_dim, keys);
+            // SAFETY: `q_h` is `queries x key_dim` (rows `qk_width` apart), `k_t` `key_dim x
+            // keys` in panels, `s` this task's `queries x keys` plane, written whole.
+            unsafe {
+                microkernel::multiply(Panels {
+                    a: q.as_ptr().add(h * key_dim),
+                    a_row_stride: qk_width,
+                    b: k_t.as_ptr(),
+                    dst: s.as_mut_ptr().cast(),
+                    dst_row_stride: keys,
+                    m: queries,
+                    k: key_dim,
+                    n: keys,
+                    bias: None,
+                    accumulate: false,
+                    gelu: false,
+                })
+            };
+        };
+        // SAFETY: `scores_h` writes every value of its plane.
+        let mut scores = unsafe { parallel::vec_by_chunks(heads * plane, plane, scores_h) };
         let probabilities = match mixing {
             ScoreMixing::Bias(bias) => {
                 parallel::for_each_chunk(&mut scores, plane, |h, s| {
@@ -76,26 +107,56 @@ pub fn attention(q: &[f32], k: &[f32], v: &[f32], local: &[f32], shape: Attentio
                 &scores
             }
         };
-        let per_head = &mut per_head[image * head_outputs..][..head_outputs];
-        parallel::for_each_chunk(per_head, queries * value_dim, |h, o| {
-            let a = Matrix::row_major(&probabilities[h * plane..][..plane], queries, keys);
-            let v_h = Matrix { data: &v[h * value_dim..], rows: keys, cols: value_dim, row_stride: v_width, col_stride: 1 };
-            matmul(o, value_dim, a, v_h, Epilogue::default());
+        parallel::for_each_task(heads, |h| {
+            let v_h = pack_rows(&v[h * value_dim..], v_width, keys, value_dim);
+            // SAFETY: `A_h` is `queries x keys`, `v_h` `keys x value_dim` in panels, and head
+            // `h`'s columns of this image's rows of `out` are this task's alone.
+            unsafe {
+                microkernel::multiply(Panels {
+                    a: probabilities[h * plane..].as_ptr(),
+                    a_row_stride: keys,
+                    b: v_h.as_ptr(),
+                    dst: dst.at(image * queries * v_width + h * value_dim),
+                    dst_row_stride: v_width,
+                    m: queries,
+                    k: keys,
+                    n: value_dim,
+                    bias: None,
+                    accumulate: true,
+                    gelu: false,
+                })
+            };
         });
+        buffers::give(scores);
     }
-    // Token rows `local + [head 0 | head 1 | …]`, written once.
-    let write_row = |row: usize, out: &mut [MaybeUninit<f32>]| {
-        let (image, n) = (row / queries, row % queries);
-        let local = &local[row * v_width..][..v_width];
-        for (h, (segment, local)) in out.chunks_exact_mut(value_dim).zip(local.chunks_exact(value_dim)).enumerate() {
-            let head_row = &per_head[image * head_outputs + (h * queries + n) * value_dim..][..value_dim];
-            segment.iter_mut().zip(local).zip(head_row).for_each(|((o, l), p)| _ = o.write(l + p));
+    buffers::give(mixed);
+}
+
+/// `b[p, j] = src[p * row_stride + j]` (`depth x columns`, rows of `src`) in the
+/// micro-kernel's panels ([`microkernel::pack_panels`]'s layout, the last panel padded with
+/// zeros): `v_h`.
+fn pack_rows(src: &[f32], row_stride: usize, depth: usize, columns: usize) -> Vec<f32> {
+    let mut panels = vec![0f32; columns.next_multiple_of(PANEL) * depth];
+    for (panel, values) in panels.chunks_exact_mut(depth * PANEL).enumerate() {
+        let width = PANEL.min(columns - panel * PANEL);
+        for (p, row) in values.chunks_exact_mut(PANEL).enumerate() {
+            row[..width].copy_from_slice(&src[p * row_stride + panel * PANEL..][..width]);
         }
-    };
-    // SAFETY: `write_row` writes every head segment of its row, and the segments tile it.
-    let out = unsafe { parallel::vec_by_chunks(batch * queries * v_width, v_width.max(1), write_row) };
-    [scores, mixed, per_head].into_iter().for_each(buffers::give);
-    out
+    }
+    panels
+}
+
+/// `b[p, j] = src[j * row_stride + p]` (`depth x columns`, columns of `src`) in panels, as
+/// [`pack_rows`]: `k_hᵀ`.
+fn pack_columns(src: &[f32], row_stride: usize, depth: usize, columns: usize) -> Vec<f32> {
+    let mut panels = vec![0f32; columns.next_multiple_of(PANEL) * depth];
+    for j in 0..columns {
+        let (panel, lane) = (j / PANEL, j % PANEL);
+        for (p, &value) in src[j * row_stride..][..depth].iter().enumerate() {
+            panels[(panel * depth + p) * PANEL + lane] = value;
+        }
+    }
+    panels
 }
 
 /// One output head of a 1x1 convolution across heads (timm's `talking_head1`/`talking_head2`):

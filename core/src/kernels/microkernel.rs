@@ -1,6 +1,7 @@
 //! The register-tiled matrix product behind the network's 1x1 convolutions, the fused FFN
-//! walk's ([`super::conv_mlp`]), and the dense 3x3 convolutions ([`super::dense`], on gathered
-//! patches): `dst (+)= x · w` for a row-major `x` (pixels x depth) and a weight packed at load
+//! walk's ([`super::conv_mlp`]), the dense 3x3 convolutions ([`super::dense`], on gathered
+//! patches) and the attention cores ([`super::attention`], on operands packed per call):
+//! `dst (+)= x · w` for a row-major `x` (pixels x depth) and a weight packed at load
 //! time into 16-column panels ([`pack_panels`]), so that a forward pass reads every weight
 //! once, in the order the product uses it, and copies nothing. Output counts that fill no
 //! whole panel (L's 40 channels, S1's 120) pad the last one with zero columns, and its tiles
