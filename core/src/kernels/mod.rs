@@ -5,10 +5,10 @@
 //!
 //! Portability: the matrix products of the convolutions and the attention cores go through
 //! [`microkernel`] (written over `pulp`'s `Simd` trait), those of weights that were not packed
-//! at load through the `gemm` crate, both dispatched at run time to AVX2/FMA, AVX-512 or NEON; the
-//! element-wise kernels are written as plain loops and compiled once per instruction set
-//! through `pulp`'s run-time dispatch ([`simd::dispatch`]), so the same code runs with NEON on
-//! a phone and AVX2 or AVX-512 on a desktop. Work is split over the kernels' own thread pool
+//! at load through the `gemm` crate, both dispatched at run time to AVX2/FMA, AVX-512 or
+//! NEON; the element-wise kernels are written as plain loops and compiled once per
+//! instruction set through `pulp`'s run-time dispatch ([`simd::dispatch`]), so the same code
+//! runs with NEON on a phone and AVX2 or AVX-512 on a desktop. Work is split over the kernels' own thread pool
 //! ([`parallel`], the classifier's `cpu_threads`), whose workers spin between the forward
 //! pass's many short loops instead of parking.
 
@@ -32,4 +32,3 @@ pub mod upsample;
 pub(crate) fn test_values(len: usize, seed: u32) -> Vec<f32> {
     (0..len).map(|i| ((i as u32).wrapping_mul(2_654_435_761).wrapping_add(seed) >> 8) as f32 / (1 << 24) as f32 - 0.5).collect()
 }
-pub static EXPERIMENT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
