@@ -204,7 +204,7 @@ fn run_conv(kernel: ConvKernel, x: FlexTensor, weight: &FlexTensor, bias: &FlexT
     let (out_h, out_w) = geometry.output_size();
     let input = channels_last(&x);
     let bias = row_major(bias);
-    let values_out = match kernel {
+    let output = match kernel {
         ConvKernel::Pointwise => match panels(weight, out) {
             Some((packed, _)) => pointwise_conv_packed_new(values(&input), packed, values(&bias), gelu),
             None => pointwise_conv_new(values(&input), channels, &hwio(weight), values(&bias), gelu),
@@ -215,7 +215,7 @@ fn run_conv(kernel: ConvKernel, x: FlexTensor, weight: &FlexTensor, bias: &FlexT
             None => dense_conv3x3(values(&input), geometry, DenseWeight::Hwio(&hwio(weight)), values(&bias), gelu),
         },
     };
-    from_channels_last(values_out, [batch, out, out_h, out_w])
+    from_channels_last(output, [batch, out, out_h, out_w])
 }
 
 /// `residual += conv1x1(input, weight) + bias` in the storage of `residual`, an owned
@@ -477,6 +477,8 @@ mod tests {
         let pool = crate::kernels::parallel::ThreadPool::new(2).unwrap();
         // (batch, in, out, side, kernel, stride, groups)
         let cases = [
+            // Up to the next comment, no packed weight fills a whole panel: the 1x1 ones have
+            // 21, 3 and 33 outputs (a last panel 5, 3 and 1 wide), the dense 3x3 ones 10 and 17.
             (2, 13, 21, 7, 1, 1, 1),
             (1, 5, 3, 1, 1, 1, 1),
             (2, 3, 10, 9, 3, 2, 1),
@@ -485,9 +487,9 @@ mod tests {
             (2, 11, 11, 9, 3, 2, 11),
             (1, 6, 17, 14, 3, 2, 1),
             (1, 7, 33, 60, 1, 1, 1),
-            // 1x1 weights in panels, the first three with a last panel 5, 3 and 1 wide:
-            // split by rows (13x13 = 169 pixels, not a multiple of the 6-row tile) and by
-            // panels (3x3, batch 2, a depth of three blocks).
+            // Larger 1x1 weights: split by rows (13x13 = 169 pixels, not a multiple of the
+            // 6-row tile) and by panels (3x3, batch 2, a depth of three blocks), and S1's 120
+            // outputs (a last panel 8 wide) on its 14x14 map.
             (1, 97, 256, 13, 1, 1, 1),
             (2, 700, 48, 3, 1, 1, 1),
             (2, 64, 120, 14, 1, 1, 1),
