@@ -16,7 +16,7 @@ use crate::kernels::conv_mlp::{MlpWeights, conv_mlp_residual};
 use crate::kernels::dense::{DenseWeight, dense_conv3x3};
 use crate::kernels::depthwise::{Geometry, depthwise_conv3x3};
 use crate::kernels::gelu::gelu_in_place;
-use crate::kernels::matmul::Epilogue;
+use crate::kernels::matmul::{Epilogue, Matrix};
 use crate::kernels::parallel;
 use crate::kernels::microkernel::{PANEL, pack_panels};
 use crate::kernels::pointwise::{PackedWeight, pointwise_conv, pointwise_conv_new, pointwise_conv_packed, pointwise_conv_packed_new};
@@ -139,8 +139,8 @@ fn packed(weight: &FlexTensor) -> FlexTensor {
             values(&plain).chunks_exact(input * taps).flat_map(|filter| (0..taps).flat_map(move |t| (0..input).map(move |c| filter[c * taps + t]))).collect(),
         ),
     };
-    let panels = pack_panels(&by_output, input * taps, out);
-    let shape = Shape::new([out.div_ceil(PANEL), input, PANEL, kernel * kernel]);
+    let panels = pack_panels(Matrix::transposed(&by_output, input * taps, out));
+    let shape = Shape::new([out.div_ceil(PANEL), input, PANEL, taps]);
     FlexTensor::new(Bytes::from_elems(panels), Layout::contiguous(shape), DType::F32)
 }
 

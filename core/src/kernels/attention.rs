@@ -5,7 +5,8 @@
 
 use std::mem::MaybeUninit;
 
-use super::microkernel::{self, PANEL, Panels};
+use super::matmul::Matrix;
+use super::microkernel::{self, Panels, pack_panels};
 use super::softmax::softmax_rows;
 use super::{buffers, parallel, simd};
 
@@ -69,7 +70,8 @@ pub fn attention(q: &[f32], k: &[f32], v: &[f32], out: &mut [f32], shape: Attent
         let k = &k[image * keys * qk_width..][..keys * qk_width];
         let v = &v[image * keys * v_width..][..keys * v_width];
         let scores_h = |h: usize, s: &mut [MaybeUninit<f32>]| {
-            let k_t = pack_columns(&k[h * key_dim..], qk_width, key_dim, keys);
+            let k_t = Matrix { data: &k[h * key_dim..], rows: key_dim, cols: keys, row_stride: 1, col_stride: qk_width };
+            let k_t = pack_panels(k_t);
             // SAFETY: `q_h` is `queries x key_dim` (rows `qk_width` apart), `k_t` `key_dim x
             // keys` in panels, `s` this task's `queries x keys` plane, written whole.
             unsafe {
@@ -108,7 +110,8 @@ pub fn attention(q: &[f32], k: &[f32], v: &[f32], out: &mut [f32], shape: Attent
             }
         };
         parallel::for_each_task(heads, |h| {
-            let v_h = pack_rows(&v[h * value_dim..], v_width, keys, value_dim);
+            let v_h = Matrix { data: &v[h * value_dim..], rows: keys, cols: value_dim, row_stride: v_width, col_stride: 1 };
+            let v_h = pack_panels(v_h);
             // SAFETY: `A_h` is `queries x keys`, `v_h` `keys x value_dim` in panels, and head
             // `h`'s columns of this image's rows of `out` are this task's alone.
             unsafe {
@@ -130,33 +133,6 @@ pub fn attention(q: &[f32], k: &[f32], v: &[f32], out: &mut [f32], shape: Attent
         buffers::give(scores);
     }
     buffers::give(mixed);
-}
-
-/// `b[p, j] = src[p * row_stride + j]` (`depth x columns`, rows of `src`) in the
-/// micro-kernel's panels ([`microkernel::pack_panels`]'s layout, the last panel padded with
-/// zeros): `v_h`.
-fn pack_rows(src: &[f32], row_stride: usize, depth: usize, columns: usize) -> Vec<f32> {
-    let mut panels = vec![0f32; columns.next_multiple_of(PANEL) * depth];
-    for (panel, values) in panels.chunks_exact_mut(depth * PANEL).enumerate() {
-        let width = PANEL.min(columns - panel * PANEL);
-        for (p, row) in values.chunks_exact_mut(PANEL).enumerate() {
-            row[..width].copy_from_slice(&src[p * row_stride + panel * PANEL..][..width]);
-        }
-    }
-    panels
-}
-
-/// `b[p, j] = src[j * row_stride + p]` (`depth x columns`, columns of `src`) in panels, as
-/// [`pack_rows`]: `k_hᵀ`.
-fn pack_columns(src: &[f32], row_stride: usize, depth: usize, columns: usize) -> Vec<f32> {
-    let mut panels = vec![0f32; columns.next_multiple_of(PANEL) * depth];
-    for j in 0..columns {
-        let (panel, lane) = (j / PANEL, j % PANEL);
-        for (p, &value) in src[j * row_stride..][..depth].iter().enumerate() {
-            panels[(panel * depth + p) * PANEL + lane] = value;
-        }
-    }
-    panels
 }
 
 /// One output head of a 1x1 convolution across heads (timm's `talking_head1`/`talking_head2`):

@@ -185,6 +185,7 @@ mod tests {
     use super::*;
     use crate::kernels::test_values as values;
     use crate::kernels::depthwise::depthwise_conv3x3;
+    use crate::kernels::matmul::Matrix;
     use crate::kernels::microkernel::pack_panels;
     use crate::kernels::pointwise::{pointwise_conv_packed, pointwise_conv_packed_new};
 
@@ -200,8 +201,8 @@ mod tests {
         for (case, &(batch, height, width, c, hidden)) in cases.iter().enumerate() {
             let seed = case as u32 * 10;
             let x = values(batch * height * width * c, seed);
-            let fc1 = pack_panels(&values(hidden * c, seed + 1), c, hidden);
-            let fc2 = pack_panels(&values(hidden * c, seed + 2), hidden, c);
+            let fc1 = pack_panels(Matrix::transposed(&values(hidden * c, seed + 1), c, hidden));
+            let fc2 = pack_panels(Matrix::transposed(&values(hidden * c, seed + 2), hidden, c));
             let (fc1_bias, mid, mid_bias, fc2_bias) = (values(hidden, seed + 3), values(9 * hidden, seed + 4), values(hidden, seed + 5), values(c, seed + 6));
             let weights = MlpWeights {
                 fc1: PackedWeight { panels: &fc1, depth: c, out_channels: hidden },

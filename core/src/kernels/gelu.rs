@@ -9,16 +9,16 @@
 //! two multiplications per value fewer. The polynomials are written with `mul_add`, which is
 //! one FMA instruction inside [`simd::dispatch`] (AVX2+FMA, AVX-512, NEON) and half the
 //! instructions of a multiply then an add (Rust never contracts the two itself); outside it,
-//! on a CPU without FMA, it is a `libm` call: correct, slow. Measured against `f64` `erf` on 1.6 million points of [-8, 8]
-//! (`erf_error_is_a_few_ulp` below): max absolute error of `erf` 3.4e-7 (about 3 ulp of 1); of
-//! GELU 1.06e-6 relative to `max(1, |gelu(x)|)`, on the negative tail where `1 + erf` cancels
-//! (`f32` GELU with a correctly rounded `erf` has about 1.5e-7 there). The network's parity
-//! tolerance is 1e-4. Throughput (AVX2, values in L2): about 0.5 ns per value, against 0.94
-//! ns before the multiply-adds were fused and the saturation branch became a clamp. Kernels
-//! whose outputs are still in registers apply [`gelu_f32s`] before the store: the
-//! micro-kernel's GELU epilogue on S0's first `fc1` went from 364 to 143 µs over the product
-//! alone (one thread, best of 200), against the same 16 values stored, reloaded and stored
-//! again.
+//! on a CPU without FMA, it is a `libm` call: correct, slow. Measured against `f64` `erf` on
+//! 1.6 million points of [-8, 8] (`erf_error_is_a_few_ulp` below): max absolute error of
+//! `erf` 3.4e-7 (about 3 ulp of 1); of GELU 1.06e-6 relative to `max(1, |gelu(x)|)`, on the
+//! negative tail where `1 + erf` cancels (`f32` GELU with a correctly rounded `erf` has about
+//! 1.5e-7 there). The network's parity tolerance is 1e-4. Throughput (AVX2, values in L2):
+//! about 0.5 ns per value, against 0.94 ns before the multiply-adds were fused and the
+//! saturation branch became a clamp. Kernels whose outputs are still in registers apply
+//! [`gelu_f32s`] before the store: the micro-kernel's GELU epilogue on S0's first `fc1` went
+//! from 364 to 143 µs over the product alone (one thread, best of 200), against the same 16
+//! values stored, reloaded and stored again.
 
 use pulp::{Simd, WithSimd};
 

@@ -31,6 +31,12 @@ impl<'a> Matrix<'a> {
         Matrix { data, rows, cols, row_stride: cols, col_stride: 1 }
     }
 
+    /// The `rows × cols` matrix whose transpose `data` holds row-major: PyTorch's `[out, in]`
+    /// weight as the product's `[in, out]`.
+    pub fn transposed(data: &'a [f32], rows: usize, cols: usize) -> Matrix<'a> {
+        Matrix { data, rows, cols, row_stride: 1, col_stride: rows }
+    }
+
     fn rows_from(self, start: usize, count: usize) -> Matrix<'a> {
         let offset = if count == 0 { 0 } else { start * self.row_stride };
         Matrix { data: &self.data[offset..], rows: count, ..self }
@@ -42,7 +48,7 @@ impl<'a> Matrix<'a> {
     }
 
     /// Whether every element the view names lies inside `data`.
-    fn in_bounds(&self) -> bool {
+    pub fn in_bounds(&self) -> bool {
         self.rows == 0
             || self.cols == 0
             || (self.rows - 1) * self.row_stride + (self.cols - 1) * self.col_stride < self.data.len()

@@ -40,6 +40,7 @@ use std::mem::MaybeUninit;
 use pulp::{Simd, WithSimd};
 
 use super::gelu::gelu_f32s;
+use super::matmul::Matrix;
 use super::simd;
 
 /// Columns of one panel (and of one tile).
@@ -79,15 +80,30 @@ pub struct Panels {
     pub gelu: bool,
 }
 
-/// A 1x1 weight `[n, k]` (PyTorch's `[out, in, 1, 1]`, row-major) as the product's `b: [k, n]`
-/// in panels: panel `j / PANEL` holds rows `0..k` of columns `j..j + PANEL`, one row after the
-/// other; the columns past `n` in the last panel are zero.
-pub fn pack_panels(weight: &[f32], k: usize, n: usize) -> Vec<f32> {
-    assert_eq!(weight.len(), k * n, "pack_panels: shape");
-    (0..n.div_ceil(PANEL))
-        .flat_map(|panel| (0..k).flat_map(move |p| (panel * PANEL..(panel + 1) * PANEL).map(move |j| (j, p))))
-        .map(|(j, p)| if j < n { weight[j * k + p] } else { 0.0 })
-        .collect()
+/// The product's `b: [k, n]` in panels: panel `j / PANEL` holds rows `0..k` of columns
+/// `j..j + PANEL`, one row after the other; the columns past `n` in the last panel are zero.
+/// The convolution weights are packed once at load time (PyTorch's `[out, in]` through
+/// [`Matrix::transposed`]), the attention's `k_hᵀ` and `v_h` on every call.
+pub fn pack_panels(b: Matrix) -> Vec<f32> {
+    assert!(b.in_bounds(), "pack_panels: view out of bounds");
+    let (k, n) = (b.rows, b.cols);
+    let mut panels = vec![0f32; n.next_multiple_of(PANEL) * k];
+    if k == 0 {
+        return panels;
+    }
+    for (panel, values) in panels.chunks_exact_mut(k * PANEL).enumerate() {
+        let first_column = panel * PANEL;
+        let width = PANEL.min(n - first_column);
+        for (p, row) in values.chunks_exact_mut(PANEL).enumerate() {
+            let start = p * b.row_stride + first_column * b.col_stride;
+            if b.col_stride == 1 {
+                row[..width].copy_from_slice(&b.data[start..start + width]);
+            } else {
+                row[..width].iter_mut().enumerate().for_each(|(lane, w)| *w = b.data[start + lane * b.col_stride]);
+            }
+        }
+    }
+    panels
 }
 
 /// Runs the product.
@@ -385,8 +401,7 @@ mod tests {
         // `dst` rows are `n + 2` apart, with guard values between them.
         let stride = n + 2;
         let (a, b, bias, residual) = (values(m * k, 1), values(k * n, 2), values(n, 3), values(m * stride, 4));
-        let weight: Vec<f32> = (0..n).flat_map(|j| (0..k).map(move |p| (j, p))).map(|(j, p)| b[p * n + j]).collect();
-        let packed = pack_panels(&weight, k, n);
+        let packed = pack_panels(Matrix::row_major(&b, k, n));
         for (accumulate, gelu) in [(false, false), (true, false), (false, true)] {
             let mut dst = if accumulate { residual.clone() } else { vec![f32::NAN; m * stride] };
             let before = dst.clone();

@@ -8,9 +8,9 @@
 //! at load through the `gemm` crate, both dispatched at run time to AVX2/FMA, AVX-512 or
 //! NEON; the element-wise kernels are written as plain loops and compiled once per
 //! instruction set through `pulp`'s run-time dispatch ([`simd::dispatch`]), so the same code
-//! runs with NEON on a phone and AVX2 or AVX-512 on a desktop. Work is split over the kernels' own thread pool
-//! ([`parallel`], the classifier's `cpu_threads`), whose workers spin between the forward
-//! pass's many short loops instead of parking.
+//! runs with NEON on a phone and AVX2 or AVX-512 on a desktop. Work is split over the
+//! kernels' own thread pool ([`parallel`], the classifier's `cpu_threads`), whose workers spin
+//! between the forward pass's many short loops instead of parking.
 
 pub mod attention;
 pub mod buffers;

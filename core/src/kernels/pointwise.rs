@@ -91,8 +91,9 @@ unsafe fn packed_product(dst: *mut f32, x: &[f32], weight: PackedWeight, epilogu
 ///
 /// # Safety
 /// The block must lie inside the product, `first_column` be a multiple of [`PANEL`], and so
-/// `columns` unless the block ends at the last column; `rows > 0`; `dst` must be valid for the block's writes, which no one else makes
-/// during the call, and initialised there if `epilogue.accumulate`.
+/// `columns` unless the block ends at the last column; `rows > 0`; `dst` must be valid for the
+/// block's writes, which no one else makes during the call, and initialised there if
+/// `epilogue.accumulate`.
 pub unsafe fn packed_block(
     dst: *mut f32,
     x: &[f32],
