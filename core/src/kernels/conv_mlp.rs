@@ -115,10 +115,13 @@ impl Walk<'_> {
         let row_len = width * c;
         let x = &self.x[image * self.height * row_len..][..self.height * row_len];
         let mut scratch = SCRATCH.take();
-        scratch.clear();
-        // Zeroed so that the pitch's padding, which no kernel reads, is initialised too.
-        scratch.resize(3 * width * pitch + width * hidden, 0.0);
-        let (ring, mid) = scratch.split_at_mut(3 * width * pitch);
+        let needed = 3 * width * pitch + width * hidden;
+        // Grown with zeros, so that the pitch's padding, which no kernel reads, is initialised
+        // too; kept from the last call otherwise (every value the walk reads it writes first).
+        if scratch.len() < needed {
+            scratch.resize(needed, 0.0);
+        }
+        let (ring, mid) = scratch[..needed].split_at_mut(3 * width * pitch);
         let slot = |iy: usize| (iy % 3) * width * pitch;
         let first_needed = rows.start.saturating_sub(1);
         for iy in first_needed..=rows.start {
