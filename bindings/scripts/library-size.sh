@@ -9,24 +9,48 @@
 # measuring, glibc does not read that format).
 #
 #   bindings/scripts/library-size.sh [FEATURES...]     # default: "cpu,gpu,decoders,pth" "cpu,decoders,pth" "cpu"
+#   TARGET=aarch64 bindings/scripts/library-size.sh cpu cpu,gpu,decoders,pth
+#
+# TARGET=aarch64 builds for aarch64-unknown-linux-gnu (the instruction set of Android's
+# arm64-v8a; glibc instead of bionic, which changes little of the size) with the cross
+# toolchain of core/scripts/aarch64.sh (run it once first) into $CARGO_TARGET_DIR/aarch64,
+# linked by LLVM's lld as the NDK links (`apt-get install lld`: GNU ld has no
+# `--pack-dyn-relocs`).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 target=${CARGO_TARGET_DIR:-$root/target}
 lib=libefficientformer_jni.so
 (( $# )) || set -- cpu,gpu,decoders,pth cpu,decoders,pth cpu
+cargo=(cargo)
+link_args=(-C link-arg=-Wl,-z,max-page-size=16384 -C link-arg=-Wl,--pack-dyn-relocs=android)
+tools=
+triple=
+out_dir=$target/app
+if [ "${TARGET:-}" = aarch64 ]; then
+    triple=aarch64-unknown-linux-gnu
+    target=$target/aarch64
+    cargo=(env PATH="/usr/bin:$PATH" CARGO_TARGET_DIR="$target"
+           CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc cargo)
+    # The cross gcc finds no `ld.lld` of its own: give it lld under the name `ld`.
+    mkdir -p "$target/lld"
+    ln -sf "$(command -v ld.lld)" "$target/lld/ld"
+    link_args+=(-C "link-arg=-B$target/lld")
+    tools=aarch64-linux-gnu-
+    out_dir=$target/$triple/app
+fi
 
 for features in "$@"; do
-    cargo rustc --profile app --locked -p efficientformer-jni --lib --no-default-features --features "$features" \
-        -- -C link-arg=-Wl,-z,max-page-size=16384 -C link-arg=-Wl,--pack-dyn-relocs=android
-    out="$target/app/size-$features"
+    "${cargo[@]}" rustc --profile app --locked -p efficientformer-jni --lib --no-default-features --features "$features" \
+        ${triple:+--target "$triple"} -- "${link_args[@]}"
+    out="$out_dir/size-$features"
     mkdir -p "$out"
-    cp "$target/app/$lib" "$out/$lib"
-    strip --strip-unneeded -o "$out/$lib.stripped" "$out/$lib"
+    cp "$out_dir/$lib" "$out/$lib"
+    "${tools}strip" --strip-unneeded -o "$out/$lib.stripped" "$out/$lib"
     printf '\n== features %s: %s stripped (%s bytes)\n' "$features" \
         "$(numfmt --to=si --suffix=B "$(stat -c %s "$out/$lib.stripped")")" "$(stat -c %s "$out/$lib.stripped")"
     # Code and read-only data per crate, from the unstripped library's symbol table.
-    nm --size-sort --print-size --radix=d --demangle=rust "$out/$lib" | awk '
+    "${tools}nm" --size-sort --print-size --radix=d --demangle=rust "$out/$lib" | awk '
         $3 ~ /^[tTrRdDbBwWvV]$/ {
             name = $0; sub(/^[^ ]+ [^ ]+ [^ ]+ /, "", name)
             gsub(/^[<&* ]+|^dyn |^impl /, "", name)

@@ -11,33 +11,15 @@ chroot_dir=${SWIFT_CHROOT:-/var/cache/efficientformer/swift-trixie}
 
 ios/scripts/generate-bindings.sh --check
 
-if [[ ! -x $chroot_dir/usr/libexec/swift/bin/swift ]]; then
-    command -v debootstrap >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y debootstrap
-    [[ -e $chroot_dir/usr/bin/apt-get ]] || debootstrap --variant=minbase trixie "$chroot_dir"
-    mount -t proc proc "$chroot_dir/proc"
-    trap 'umount "$chroot_dir/proc"' EXIT
-    chroot "$chroot_dir" apt-get update
-    chroot "$chroot_dir" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends swiftlang libc6-dev
-    umount "$chroot_dir/proc"
-    trap - EXIT
-fi
+source core/scripts/trixie-chroot.sh
+trap chroot_unmount_all EXIT
+[[ -x $chroot_dir/usr/libexec/swift/bin/swift ]] || trixie_chroot "$chroot_dir" swiftlang libc6-dev
 
 # The checkout and the built library appear in the chroot at /src and /rustlib.
-mounted=()
-cleanup() {
-    local i
-    for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do umount "${mounted[i]}" || umount -l "${mounted[i]}"; done
-}
-trap cleanup EXIT
-mount_at() {
-    mkdir -p "$chroot_dir$2"
-    if [[ $1 == proc ]]; then mount -t proc proc "$chroot_dir$2"; else mount --bind "$1" "$chroot_dir$2"; fi
-    mounted+=("$chroot_dir$2")
-}
-mount_at proc /proc
-mount_at /dev /dev
-mount_at "$root" /src
-mount_at "$target/release" /rustlib
+chroot_mount "$chroot_dir" proc /proc
+chroot_mount "$chroot_dir" /dev /dev
+chroot_mount "$chroot_dir" "$root" /src
+chroot_mount "$chroot_dir" "$target/release" /rustlib
 
 in_chroot() {
     chroot "$chroot_dir" env -i HOME=/root PATH=/usr/libexec/swift/bin:/usr/bin:/bin \

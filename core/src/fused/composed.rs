@@ -39,6 +39,14 @@ pub fn conv_mlp_residual<B: FusedOps>(
     B::conv_bias_add(hidden, fc2_weight, fc2_bias, x, 1, 1)
 }
 
+/// The mean over the map, `[B, C, H, W] -> [B, C, 1, 1]`.
+pub fn spatial_mean<B: Backend>(x: FloatTensor<B>) -> FloatTensor<B> {
+    let shape = x.shape();
+    let (batch, channels) = (shape[0], shape[1]);
+    let flat = B::float_reshape(x, Shape::new([batch, channels, shape[2] * shape[3]]));
+    B::float_reshape(B::float_mean_dim(flat, 2), Shape::new([batch, channels, 1, 1]))
+}
+
 /// Bilinear upsampling as two matmuls with `matrix_t: [n, m]`, rows then columns (the matmul
 /// form is exact on every backend; burn-wgpu 0.22.1's `interpolate` ignores
 /// `align_corners=False`).

@@ -13,13 +13,14 @@ use super::{FusedOps, composed, recycled};
 use crate::kernels::attention::{AttentionShape, ScoreMixing, attention};
 use crate::kernels::buffers;
 use crate::kernels::conv_mlp::{MlpWeights, conv_mlp_residual};
-use crate::kernels::dense::{DenseWeight, dense_conv3x3};
+use crate::kernels::dense::dense_conv3x3;
 use crate::kernels::depthwise::{Geometry, depthwise_conv3x3};
 use crate::kernels::gelu::gelu_in_place;
 use crate::kernels::matmul::{Epilogue, Matrix};
 use crate::kernels::parallel;
 use crate::kernels::microkernel::{PANEL, pack_panels};
-use crate::kernels::pointwise::{PackedWeight, pointwise_conv, pointwise_conv_new, pointwise_conv_packed, pointwise_conv_packed_new};
+use crate::kernels::pointwise::{PackedWeight, pointwise_conv, pointwise_conv_new};
+use crate::kernels::pool::spatial_mean;
 use crate::kernels::transpose::nchw_to_nhwc;
 use crate::kernels::upsample::bilinear_upsample;
 
@@ -144,6 +145,15 @@ fn packed(weight: &FlexTensor) -> FlexTensor {
     FlexTensor::new(Bytes::from_elems(panels), Layout::contiguous(shape), DType::F32)
 }
 
+/// A 1x1 or dense 3x3 weight in panels: as it was packed at load time, or packed now (a
+/// weight handed to the op as PyTorch lays it out).
+fn in_panels(weight: &FlexTensor, out_channels: usize) -> Cow<'_, FlexTensor> {
+    match panels(weight, out_channels) {
+        Some(_) => Cow::Borrowed(weight),
+        None => Cow::Owned(packed(weight)),
+    }
+}
+
 /// `[out, in / groups, k, k]` of a convolution weight with `bias`, packed or not.
 fn conv_dims(weight: &FlexTensor, bias: &FlexTensor) -> [usize; 4] {
     match panels(weight, out_channels(bias)) {
@@ -205,15 +215,15 @@ fn run_conv(kernel: ConvKernel, x: FlexTensor, weight: &FlexTensor, bias: &FlexT
     let input = channels_last(&x);
     let bias = row_major(bias);
     let output = match kernel {
-        ConvKernel::Pointwise => match panels(weight, out) {
-            Some((packed, _)) => pointwise_conv_packed_new(values(&input), packed, values(&bias), gelu),
-            None => pointwise_conv_new(values(&input), channels, &hwio(weight), values(&bias), gelu),
-        },
         ConvKernel::Depthwise => depthwise_conv3x3(values(&input), geometry, &hwio(weight), values(&bias), gelu),
-        ConvKernel::Dense => match panels(weight, out) {
-            Some((packed, _)) => dense_conv3x3(values(&input), geometry, DenseWeight::Packed(packed), values(&bias), gelu),
-            None => dense_conv3x3(values(&input), geometry, DenseWeight::Hwio(&hwio(weight)), values(&bias), gelu),
-        },
+        ConvKernel::Pointwise | ConvKernel::Dense => {
+            let weight = in_panels(weight, out);
+            let (packed, _) = panels(&weight, out).expect("weight in panels");
+            match kernel {
+                ConvKernel::Pointwise => pointwise_conv_new(values(&input), packed, values(&bias), gelu),
+                _ => dense_conv3x3(values(&input), geometry, packed, values(&bias), gelu),
+            }
+        }
     };
     from_channels_last(output, [batch, out, out_h, out_w])
 }
@@ -221,14 +231,12 @@ fn run_conv(kernel: ConvKernel, x: FlexTensor, weight: &FlexTensor, bias: &FlexT
 /// `residual += conv1x1(input, weight) + bias` in the storage of `residual`, an owned
 /// channels-last map; `input` is `[B, H, W, C]` ([`channels_last`]).
 fn pointwise_add_into(input: &FlexTensor, weight: &FlexTensor, bias: &FlexTensor, mut residual: FlexTensor) -> FlexTensor {
-    let channels = input.shape()[3];
+    let out = out_channels(bias);
     let bias = row_major(bias);
     let epilogue = Epilogue { bias: Some(values(&bias)), accumulate: true, gelu: false };
-    let dst = residual.try_storage_mut::<f32>().expect("owned storage");
-    match panels(weight, out_channels(&bias)) {
-        Some((packed, _)) => pointwise_conv_packed(values(input), packed, dst, epilogue),
-        None => pointwise_conv(values(input), channels, &hwio(weight), dst, epilogue),
-    }
+    let weight = in_panels(weight, out);
+    let (packed, _) = panels(&weight, out).expect("weight in panels");
+    pointwise_conv(values(input), packed, residual.try_storage_mut::<f32>().expect("owned storage"), epilogue);
     residual
 }
 
@@ -240,9 +248,8 @@ impl FusedOps for Flex {
         let shape = dims(&weight);
         match shape {
             [_, _, 1, 1] => return packed(&weight),
-            // Dense 3x3 (the stem, the downsamplings; not depthwise, whose `in` is 1): the
-            // micro-kernel's epilogue saves `gemm`'s bias and GELU passes, of most weight on
-            // the stem's 27- and 144-deep products.
+            // Dense 3x3 (the stem, the downsamplings; not depthwise, whose `in` is 1); an
+            // unpacked one is packed on every call.
             [_, input, 3, 3] if input > 1 => return packed(&weight),
             _ => {}
         }
@@ -338,6 +345,15 @@ impl FusedOps for Flex {
         let (input, matrix_t) = (channels_last(&x), row_major(&matrix_t));
         let out = bilinear_upsample(values(&input), batch, rows, channels, values(&matrix_t));
         from_channels_last(out, [batch, channels, size, size])
+    }
+
+    fn spatial_mean(x: FlexTensor) -> FlexTensor {
+        let [batch, channels, _, _] = dims(&x);
+        if x.dtype() != DType::F32 || batch * channels == 0 {
+            return composed::spatial_mean::<Flex>(x);
+        }
+        let means = spatial_mean(values(&channels_last(&x)), batch, channels);
+        FlexTensor::new(Bytes::from_elems(means), Layout::contiguous(Shape::new([batch, channels, 1, 1])), DType::F32)
     }
 
     fn gelu_exact(x: FlexTensor) -> FlexTensor {

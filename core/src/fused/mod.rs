@@ -91,6 +91,12 @@ pub trait FusedOps: Backend {
         composed::bilinear_upsample::<Self>(x, matrix_t)
     }
 
+    /// The mean over the map of `x: [B, C, H, W]`, as `[B, C, 1, 1]`: timm's `forward_head`
+    /// pooling (`x.mean((2, 3))`), which the folded classifier, a 1x1 convolution, reads.
+    fn spatial_mean(x: FloatTensor<Self>) -> FloatTensor<Self> {
+        composed::spatial_mean::<Self>(x)
+    }
+
     /// Exact (erf) GELU, keeping the input's memory layout.
     fn gelu_exact(x: FloatTensor<Self>) -> FloatTensor<Self> {
         Self::gelu(x)
@@ -192,6 +198,11 @@ pub fn conv_mlp_residual(x: Tensor<4>, [fc1, mid, fc2]: [(&Tensor<4>, &Tensor<1>
 /// [`FusedOps::bilinear_upsample`] on tensors.
 pub fn bilinear_upsample(x: Tensor<4>, matrix_t: &Tensor<2>) -> Tensor<4> {
     Tensor::from_dispatch(<Dispatch as FusedOps>::bilinear_upsample(x.into_dispatch(), matrix_t.clone().into_dispatch()))
+}
+
+/// [`FusedOps::spatial_mean`] on a tensor.
+pub fn spatial_mean(x: Tensor<4>) -> Tensor<4> {
+    Tensor::from_dispatch(<Dispatch as FusedOps>::spatial_mean(x.into_dispatch()))
 }
 
 /// [`FusedOps::gelu_exact`] on a tensor.

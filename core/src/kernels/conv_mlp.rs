@@ -190,7 +190,7 @@ mod tests {
     use crate::kernels::depthwise::depthwise_conv3x3;
     use crate::kernels::matmul::Matrix;
     use crate::kernels::microkernel::pack_panels;
-    use crate::kernels::pointwise::{pointwise_conv_packed, pointwise_conv_packed_new};
+    use crate::kernels::pointwise::{pointwise_conv, pointwise_conv_new};
 
     /// The fused walk against the three unfused kernels, bit for bit: odd and tiny maps (a
     /// single row, a single column), batch 2, a hidden width of 512 (read through the depthwise
@@ -215,12 +215,12 @@ mod tests {
                 fc2: PackedWeight { panels: &fc2, depth: hidden, out_channels: c },
                 fc2_bias: &fc2_bias,
             };
-            let expanded = pointwise_conv_packed_new(&x, weights.fc1, &fc1_bias, true);
+            let expanded = pointwise_conv_new(&x, weights.fc1, &fc1_bias, true);
             let g = Geometry { batch, height, width, channels: hidden, stride: 1 };
             let activated = depthwise_conv3x3(&expanded, g, &mid, &mid_bias, true);
             let mut want = x.clone();
             let epilogue = Epilogue { bias: Some(&fc2_bias), accumulate: true, gelu: false };
-            pointwise_conv_packed(&activated, weights.fc2, &mut want, epilogue);
+            pointwise_conv(&activated, weights.fc2, &mut want, epilogue);
             for threads in [1, 2, 3] {
                 let pool = parallel::ThreadPool::new(threads).unwrap();
                 let got = parallel::install(&pool, || conv_mlp_residual(&x, [batch, height, width], weights));

@@ -3,13 +3,13 @@
 //! (stride 2). The gather copies each kernel row's run of pixels whole (`(ky, kx, c)` patch
 //! order: the three taps of a row are adjacent pixels, so one copy of `3 · in` values when
 //! they all lie inside the map), the order of the weight's rows as it is packed at load time.
-//! The product is the micro-kernel's ([`microkernel`]) when the weight was packed in panels,
-//! `gemm`'s otherwise.
+//! The product is the micro-kernel's ([`super::microkernel`]), the weight packed in panels over
+//! that depth.
 
 use std::mem::MaybeUninit;
 
 use super::depthwise::Geometry;
-use super::matmul::{Epilogue, Matrix, matmul_uninit};
+use super::matmul::Epilogue;
 use super::microkernel::PANEL;
 use super::pointwise::{PackedWeight, packed_block};
 use super::{buffers, parallel};
@@ -18,29 +18,17 @@ use super::{buffers, parallel};
 /// smaller maps (the 14x14 and 7x7 downsamplings) are cut so that every thread gets a block.
 const PIXELS_PER_BLOCK: usize = 256;
 
-/// A dense 3x3 weight as it was stored at load time.
-#[derive(Debug, Clone, Copy)]
-pub enum DenseWeight<'a> {
-    /// `[3, 3, in, out]` (HWIO), multiplied by `gemm`.
-    Hwio(&'a [f32]),
-    /// In panels over the depth `(ky, kx, in)`, multiplied by the micro-kernel.
-    Packed(PackedWeight<'a>),
-}
-
-/// `x: [batch, height, width, in]`, `bias: [out]`; returns `[batch, out_h, out_w, out]`, GELU
-/// applied when `gelu` is set.
-pub fn dense_conv3x3(x: &[f32], g: Geometry, weight: DenseWeight, bias: &[f32], gelu: bool) -> Vec<f32> {
+/// `x: [batch, height, width, in]`, `weight` in panels over the depth `(ky, kx, in)`, `bias:
+/// [out]`; returns `[batch, out_h, out_w, out]`, GELU applied when `gelu` is set.
+pub fn dense_conv3x3(x: &[f32], g: Geometry, weight: PackedWeight, bias: &[f32], gelu: bool) -> Vec<f32> {
     let cin = g.channels;
     let patch = 9 * cin;
     let cout = bias.len();
     assert_eq!(x.len(), g.batch * g.height * g.width * cin, "dense conv: input size");
-    match weight {
-        DenseWeight::Hwio(weight) => assert_eq!(weight.len(), cout * patch, "dense conv: weight size"),
-        DenseWeight::Packed(packed) => assert!(
-            packed.depth == patch && packed.out_channels == cout && packed.panels.len() == patch * cout.next_multiple_of(PANEL),
-            "dense conv: packed weight size"
-        ),
-    }
+    assert!(
+        weight.depth == patch && weight.out_channels == cout && weight.panels.len() == patch * cout.next_multiple_of(PANEL),
+        "dense conv: packed weight size"
+    );
     let (out_h, out_w) = g.output_size();
     let pixels_per_image = out_h * out_w;
     let total_pixels = g.batch * pixels_per_image;
@@ -54,17 +42,10 @@ pub fn dense_conv3x3(x: &[f32], g: Geometry, weight: DenseWeight, bias: &[f32], 
         // SAFETY: the gather wrote every value of every patch.
         unsafe { patches.set_len(pixels * patch) };
         let epilogue = Epilogue { bias: Some(bias), accumulate: false, gelu };
-        match weight {
-            DenseWeight::Hwio(weight) => {
-                matmul_uninit(out_block, cout, Matrix::row_major(&patches, pixels, patch), Matrix::row_major(weight, patch, cout), epilogue);
-            }
-            // SAFETY: the patches are `pixels` rows of `patch`, the weight `patch x cout`
-            // (asserted above), `out_block` is `pixels x cout`, this task's alone; without
-            // `accumulate` every element is written before it is read.
-            DenseWeight::Packed(packed) => unsafe {
-                packed_block(out_block.as_mut_ptr().cast(), &patches, packed, [0, pixels], [0, cout], epilogue)
-            },
-        }
+        // SAFETY: the patches are `pixels` rows of `patch`, the weight `patch x cout` (asserted
+        // above), `out_block` is `pixels x cout`, this task's alone; without `accumulate` every
+        // element is written before it is read.
+        unsafe { packed_block(out_block.as_mut_ptr().cast(), &patches, weight, [0, pixels], [0, cout], epilogue) };
         buffers::give(patches);
     };
     // SAFETY: each block's product writes all of its rows.

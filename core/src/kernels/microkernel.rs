@@ -276,24 +276,29 @@ unsafe fn multiply_tile<S: Simd, const ROWS: usize, const VECTORS: usize>(simd: 
                 };
             }
         }
-        let (mut a, mut b) = (t.a, t.b);
+        // The tile's share of the lines to prefetch, a quad's worth at a time (the last quad
+        // may ask for up to three lines past the share: hints, which never fault).
         let (first_line, lines) = t.prefetch;
-        for step in 0..t.depth {
+        let mut step = 0;
+        while step + QUAD <= t.depth {
+            if step < lines {
+                (step..step + QUAD).for_each(|line| prefetch(first_line.wrapping_add(line * PANEL)));
+            }
+            let quads: [Quad; ROWS] = std::array::from_fn(|r| Quad::load::<S>(t.a.add(r * t.a_row_stride + step)));
+            let b = t.b.add(step * PANEL);
+            quad_step::<S, ROWS, VECTORS, 0>(simd, &mut acc, &quads, b);
+            quad_step::<S, ROWS, VECTORS, 1>(simd, &mut acc, &quads, b.add(PANEL));
+            quad_step::<S, ROWS, VECTORS, 2>(simd, &mut acc, &quads, b.add(2 * PANEL));
+            quad_step::<S, ROWS, VECTORS, 3>(simd, &mut acc, &quads, b.add(3 * PANEL));
+            step += QUAD;
+        }
+        while step < t.depth {
             if step < lines {
                 prefetch(first_line.wrapping_add(step * PANEL));
             }
-            let mut weights = [zero; VECTORS];
-            for (v, w) in weights.iter_mut().enumerate() {
-                *w = load(b.add(v * lanes));
-            }
-            for (r, row) in acc.iter_mut().enumerate() {
-                let x = simd.splat_f32s(*a.add(r * t.a_row_stride));
-                for (value, &w) in row.iter_mut().zip(&weights) {
-                    *value = simd.mul_add_e_f32s(x, w, *value);
-                }
-            }
-            a = a.add(1);
-            b = b.add(PANEL);
+            let quads: [Quad; ROWS] = std::array::from_fn(|r| Quad::one(t.a.add(r * t.a_row_stride + step)));
+            quad_step::<S, ROWS, VECTORS, 0>(simd, &mut acc, &quads, t.b.add(step * PANEL));
+            step += 1;
         }
         for (r, row) in acc.iter().enumerate() {
             let out = t.dst.add(r * t.dst_row_stride);
@@ -304,6 +309,116 @@ unsafe fn multiply_tile<S: Simd, const ROWS: usize, const VECTORS: usize>(simd: 
         }
         if tile.width < PANEL {
             unstage(&staged, tile, ROWS);
+        }
+    }
+}
+
+/// Depth steps one [`Quad`] covers.
+const QUAD: usize = 4;
+
+/// Four consecutive values of one row of `a`, for four depth steps. On aarch64 they are one
+/// NEON register, and each step's multiply-adds take their lane of it (`fmla v.4s, v.4s,
+/// v.s[i]`): one load per row every four steps instead of a load-and-broadcast (`ld1r`) per
+/// row and step, and (as LLVM compiles it) the accumulators stay in registers, where the
+/// one-step loop also stored all 24 to the stack on every step. A main loop of 124
+/// instructions per 96 `fmla` against 63 per 24: S0's pass went from 305 to 197 million
+/// instructions, L's from 1816 to 1078 (`core/scripts/aarch64-insn.sh`, with the prefetch
+/// below once per quad). Elsewhere each value is broadcast from memory when its step needs it
+/// (x86's `vbroadcastss` is a load). The same multiply-adds in the same order either way.
+#[derive(Clone, Copy)]
+struct Quad {
+    values: *const f32,
+    #[cfg(target_arch = "aarch64")]
+    vector: std::arch::aarch64::float32x4_t,
+}
+
+impl Quad {
+    /// The four values from `values` on.
+    ///
+    /// # Safety
+    /// `values` must point at four readable values.
+    #[inline(always)]
+    unsafe fn load<S: Simd>(values: *const f32) -> Quad {
+        // SAFETY: the caller's four values.
+        #[cfg(target_arch = "aarch64")]
+        let vector = unsafe {
+            if Quad::in_register::<S>() { std::arch::aarch64::vld1q_f32(values) } else { std::arch::aarch64::vdupq_n_f32(0.0) }
+        };
+        Quad {
+            values,
+            #[cfg(target_arch = "aarch64")]
+            vector,
+        }
+    }
+
+    /// The value at `value` in every lane: a quad of which only lane 0 is read (the steps
+    /// after the last whole quad).
+    ///
+    /// # Safety
+    /// `value` must be readable.
+    #[inline(always)]
+    unsafe fn one(value: *const f32) -> Quad {
+        Quad {
+            values: value,
+            // SAFETY: the caller's value.
+            #[cfg(target_arch = "aarch64")]
+            vector: unsafe { std::arch::aarch64::vld1q_dup_f32(value) },
+        }
+    }
+
+    /// Whether quads of `S` are held in a register (NEON's 4 lanes), not read from memory.
+    #[inline(always)]
+    const fn in_register<S: Simd>() -> bool {
+        cfg!(target_arch = "aarch64") && S::F32_LANES == 4
+    }
+
+    /// Value `LANE` broadcast to every lane of `S`'s vector.
+    ///
+    /// # Safety
+    /// Value `LANE` must be readable (lane 0 only, for a quad from [`Quad::one`]).
+    #[inline(always)]
+    unsafe fn lane<S: Simd, const LANE: i32>(self, simd: S) -> S::f32s {
+        #[cfg(target_arch = "aarch64")]
+        if Quad::in_register::<S>() {
+            // SAFETY: with 4 lanes `S::f32s` is NEON's `float32x4_t` (pulp's `f32x4`).
+            return unsafe { std::mem::transmute_copy(&std::arch::aarch64::vdupq_laneq_f32::<LANE>(self.vector)) };
+        }
+        // SAFETY: the caller's guarantee.
+        simd.splat_f32s(unsafe { *self.values.add(LANE as usize) })
+    }
+}
+
+/// One depth step of a tile: `acc[r][v] += a[r, step] · b[step, v]` with `a`'s values lane
+/// `LANE` of the rows' quads and `b` the panel's row of the step. Where a quad is a register
+/// (NEON), vector by vector of the panel, so that one weight vector is live beside the 24
+/// accumulators and 6 quads (30 of NEON's 32 registers); elsewhere row by row with the
+/// panel's vectors loaded first, so that one broadcast is live beside the accumulators and
+/// the weights (15 of AVX2's 16). Each accumulator gets the same multiply-add either way.
+#[inline(always)]
+unsafe fn quad_step<S: Simd, const ROWS: usize, const VECTORS: usize, const LANE: i32>(
+    simd: S,
+    acc: &mut [[S::f32s; VECTORS]; ROWS],
+    quads: &[Quad; ROWS],
+    b: *const f32,
+) {
+    let weight = |v: usize| unsafe { std::ptr::read_unaligned(b.add(v * S::F32_LANES).cast::<S::f32s>()) };
+    // SAFETY: the caller's panel row and quads.
+    unsafe {
+        if Quad::in_register::<S>() {
+            for v in 0..VECTORS {
+                let w = weight(v);
+                for (row, quad) in acc.iter_mut().zip(quads) {
+                    row[v] = simd.mul_add_e_f32s(quad.lane::<S, LANE>(simd), w, row[v]);
+                }
+            }
+        } else {
+            let weights: [S::f32s; VECTORS] = std::array::from_fn(weight);
+            for (row, quad) in acc.iter_mut().zip(quads) {
+                let x = quad.lane::<S, LANE>(simd);
+                for (value, &w) in row.iter_mut().zip(&weights) {
+                    *value = simd.mul_add_e_f32s(x, w, *value);
+                }
+            }
         }
     }
 }
@@ -372,7 +487,7 @@ fn prefetch(address: *const f32) {
     // SAFETY: as above (`prfm` is a hint).
     #[cfg(target_arch = "aarch64")]
     unsafe {
-        std::arch::asm!("prfm pldl1keep, [{0}]", in(reg) address, options(nostack, readonly, preserves_flags))
+        std::arch::asm!("prfm pldl1keep, [{0}]", in(reg) address, options(nomem, nostack, preserves_flags))
     };
     #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
     let _ = address;
@@ -393,6 +508,40 @@ mod tests {
                 for k in [1, 7, DEPTH_BLOCK + 1, 3 * DEPTH_BLOCK - 5] {
                     check_product(m, k, n);
                 }
+            }
+        }
+    }
+
+    /// Each row of a product is the same bits as that row alone: a tile of any height sums
+    /// every value in the same order.
+    #[test]
+    fn rows_do_not_depend_on_the_tile_they_fall_in() {
+        for (k, n) in [(7, 3), (DEPTH_BLOCK + 1, PANEL + 5), (176, 1000)] {
+            let (m, a, b) = (13, values(13 * k, 1), values(k * n, 2));
+            let packed = pack_panels(Matrix::row_major(&b, k, n));
+            let product = |rows: std::ops::Range<usize>| {
+                let mut dst = vec![0f32; rows.len() * n];
+                // SAFETY: `a` holds the rows named, `dst` is `rows x n`, `packed` `k x n`.
+                unsafe {
+                    multiply(Panels {
+                        a: a.as_ptr().add(rows.start * k),
+                        a_row_stride: k,
+                        b: packed.as_ptr(),
+                        dst: dst.as_mut_ptr(),
+                        dst_row_stride: n,
+                        m: rows.len(),
+                        k,
+                        n,
+                        bias: None,
+                        accumulate: false,
+                        gelu: false,
+                    })
+                };
+                dst
+            };
+            let whole = product(0..m);
+            for row in 0..m {
+                assert_eq!(&whole[row * n..][..n], product(row..row + 1).as_slice(), "k {k} n {n}: row {row}");
             }
         }
     }

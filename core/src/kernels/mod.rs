@@ -4,9 +4,8 @@
 //! contiguous channels.
 //!
 //! Portability: the matrix products of the convolutions and the attention cores go through
-//! [`microkernel`] (written over `pulp`'s `Simd` trait), those of weights that were not packed
-//! at load through the `gemm` crate, both dispatched at run time to AVX2/FMA, AVX-512 or
-//! NEON; the element-wise kernels are written as plain loops and compiled once per
+//! [`microkernel`] (written over `pulp`'s `Simd` trait), dispatched at run time to AVX2/FMA,
+//! AVX-512 or NEON; the element-wise kernels are written as plain loops and compiled once per
 //! instruction set through `pulp`'s run-time dispatch ([`simd::dispatch`]), so the same code
 //! runs with NEON on a phone and AVX2 or AVX-512 on a desktop. Work is split over the
 //! kernels' own thread pool ([`parallel`], the classifier's `cpu_threads`), whose workers spin
@@ -22,6 +21,7 @@ pub mod matmul;
 pub mod microkernel;
 pub mod parallel;
 pub mod pointwise;
+pub mod pool;
 pub mod simd;
 pub mod softmax;
 pub mod transpose;

@@ -1,33 +1,10 @@
 //! 1x1 convolution on a channels-last map: one matrix product over pixels,
-//! `out[p, o] = bias[o] + Σ_i x[p, i] · w[i, o]`. The network's weights are packed in panels
-//! at load time and multiplied by [`microkernel`] ([`PackedWeight`]); a weight that was not
-//! (given to the backend's op as PyTorch lays it out) is read `[in, out]` and multiplied by
-//! `gemm` (which packs it with contiguous copies rather than a strided transpose on every
-//! call).
+//! `out[p, o] = bias[o] + Σ_i x[p, i] · w[i, o]`, on the micro-kernel ([`microkernel`]) with
+//! the weight in panels ([`PackedWeight`]: the network's are packed once at load time).
 
-use super::matmul::{Epilogue, Matrix, for_each_block, par_matmul, par_matmul_new};
+use super::matmul::{Epilogue, for_each_block};
 use super::microkernel::{self, PANEL, Panels, TILE_ROWS};
 use super::{buffers, parallel};
-
-/// `x: [pixels, in]` and `weight: [in, out]` (PyTorch's `[out, in, 1, 1]` stored HWIO) as the
-/// product's operands.
-fn operands<'a>(x: &'a [f32], in_channels: usize, weight: &'a [f32]) -> (Matrix<'a>, Matrix<'a>) {
-    let (pixels, out_channels) = (x.len() / in_channels, weight.len() / in_channels);
-    (Matrix::row_major(x, pixels, in_channels), Matrix::row_major(weight, in_channels, out_channels))
-}
-
-/// `out (+)= epilogue(x · weight)` into `out: [pixels, out]`, which holds the residual on
-/// entry with `epilogue.accumulate`.
-pub fn pointwise_conv(x: &[f32], in_channels: usize, weight: &[f32], out: &mut [f32], epilogue: Epilogue) {
-    let (input, weight) = operands(x, in_channels, weight);
-    par_matmul(out, input, weight, epilogue);
-}
-
-/// `gelu?(bias + x · weight)` into a new `[pixels, out]` map, each block written once.
-pub fn pointwise_conv_new(x: &[f32], in_channels: usize, weight: &[f32], bias: &[f32], gelu: bool) -> Vec<f32> {
-    let (input, weight) = operands(x, in_channels, weight);
-    par_matmul_new(input, weight, Epilogue { bias: Some(bias), accumulate: false, gelu })
-}
 
 /// A convolution weight packed at load time for [`microkernel`]: `[depth, out]` in panels of
 /// [`PANEL`] output channels ([`microkernel::pack_panels`]); the depth is a 1x1 kernel's input
@@ -44,16 +21,17 @@ pub struct PackedWeight<'a> {
     pub out_channels: usize,
 }
 
-/// [`pointwise_conv`] with a packed weight.
-pub fn pointwise_conv_packed(x: &[f32], weight: PackedWeight, out: &mut [f32], epilogue: Epilogue) {
+/// `out (+)= epilogue(x · weight)` into `out: [pixels, out]`, which holds the residual on
+/// entry with `epilogue.accumulate`.
+pub fn pointwise_conv(x: &[f32], weight: PackedWeight, out: &mut [f32], epilogue: Epilogue) {
     let pixels = x.len() / weight.depth;
     assert_eq!(out.len(), pixels * weight.out_channels, "pointwise: output size");
     // SAFETY: `out` is the whole destination, initialised, borrowed by this call.
     unsafe { packed_product(out.as_mut_ptr(), x, weight, epilogue) }
 }
 
-/// [`pointwise_conv_new`] with a packed weight.
-pub fn pointwise_conv_packed_new(x: &[f32], weight: PackedWeight, bias: &[f32], gelu: bool) -> Vec<f32> {
+/// `gelu?(bias + x · weight)` into a new `[pixels, out]` map, each block written once.
+pub fn pointwise_conv_new(x: &[f32], weight: PackedWeight, bias: &[f32], gelu: bool) -> Vec<f32> {
     let len = x.len() / weight.depth * weight.out_channels;
     let mut out = buffers::take(len);
     // SAFETY: without `accumulate` every element is written before it is read, and all are
@@ -118,5 +96,34 @@ pub unsafe fn packed_block(
             accumulate: epilogue.accumulate,
             gelu: epilogue.gelu,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernels::matmul::Matrix;
+    use crate::kernels::microkernel::pack_panels;
+    use crate::kernels::test_values as values;
+
+    /// A pixel's outputs are the same bits whatever pixels surround it and however many threads
+    /// share the product (the guarantee `core/tests/concurrency.rs` relies on): 13 pixels on 3
+    /// threads against each pixel alone on one, shapes cut by rows and by columns.
+    #[test]
+    fn pixels_do_not_depend_on_the_other_pixels_or_threads() {
+        for (k, n) in [(7, 3), (176, 1000), (1537, 33)] {
+            let (m, x, w, bias) = (13, values(13 * k, 1), values(k * n, 2), values(n, 3));
+            let panels = pack_panels(Matrix::row_major(&w, k, n));
+            let weight = PackedWeight { panels: &panels, depth: k, out_channels: n };
+            let product = |pixels: std::ops::Range<usize>, threads: usize| {
+                let pool = parallel::ThreadPool::new(threads).unwrap();
+                let x = &x[pixels.start * k..pixels.end * k];
+                parallel::install(&pool, || pointwise_conv_new(x, weight, &bias, true))
+            };
+            let whole = product(0..m, 3);
+            for pixel in 0..m {
+                assert_eq!(&whole[pixel * n..][..n], product(pixel..pixel + 1, 1).as_slice(), "k {k} n {n}: pixel {pixel}");
+            }
+        }
     }
 }

@@ -3,22 +3,24 @@
 //!
 //! All of it is affine, so it folds at load time into one linear layer on the spatial mean of
 //! the last stage: the BatchNorm commutes with the mean, and the two heads average into one.
-//! The embedding (timm `forward_head(x, pre_logits=True)`, what `num_classes=0` returns) is
-//! the norm applied to that mean: one scale and shift per channel.
+//! That layer runs as a 1x1 convolution on the pooled `[B, C, 1, 1]` map ([`fused`]), so each
+//! backend runs it on its own convolution kernel, and on the CPU an image's logits never
+//! depend on the batch it is in. The embedding (timm `forward_head(x, pre_logits=True)`, what
+//! `num_classes=0` returns) is the norm applied to that mean: one scale and shift per channel.
 
-use burn::tensor::module::linear;
 use burn::tensor::{Device, Tensor, TensorData};
 
-use super::conv::BatchNorm;
+use super::conv::{BatchNorm, Conv, HostConv};
 use crate::error::Result;
-use crate::weights::state_dict::StateDict;
+use crate::fused;
+use crate::weights::state_dict::{HostTensor, StateDict};
 
 /// Norm + pooled distillation-averaged classifier.
 #[derive(Debug, Clone)]
 pub struct ClassifierHead {
-    /// `[channels, classes]` (burn's `linear` takes `x @ w`).
-    weight: Tensor<2>,
-    bias: Tensor<1>,
+    /// `(head + head_dist) / 2` with the norm folded in, as a 1x1 convolution `[classes,
+    /// channels, 1, 1]`.
+    classifier: Conv,
     /// `[1, channels]`: the norm's `gamma / sqrt(var + eps)`.
     norm_scale: Tensor<2>,
     /// `[1, channels]`: the norm's `beta - mean * scale`.
@@ -49,14 +51,14 @@ impl ClassifierHead {
         let dist_bias = state.take("head_dist.bias", &[classes])?.values;
 
         let (scale, beta) = norm.scale_shift();
-        let mut weight = vec![0f32; channels * classes];
+        let mut weight = vec![0f32; classes * channels];
         let mut bias = Vec::with_capacity(classes);
         for class in 0..classes {
             let mut b = (f64::from(head_bias[class]) + f64::from(dist_bias[class])) / 2.0;
             for c in 0..channels {
                 let i = class * channels + c;
                 let w = (f64::from(head_weight[i]) + f64::from(dist_weight[i])) / 2.0;
-                weight[c * classes + class] = (w * f64::from(scale[c])) as f32;
+                weight[i] = (w * f64::from(scale[c])) as f32;
                 let shift = f64::from(beta[c]) - f64::from(norm.running_mean[c]) * f64::from(scale[c]);
                 b += w * shift;
             }
@@ -65,9 +67,9 @@ impl ClassifierHead {
         let norm_shift: Vec<f32> = (beta.iter().zip(&norm.running_mean).zip(&scale))
             .map(|((&b, &m), &s)| (f64::from(b) - f64::from(m) * f64::from(s)) as f32)
             .collect();
+        let classifier = HostConv { weight: HostTensor::new(vec![classes, channels, 1, 1], weight), bias, stride: 1, groups: 1 };
         Ok(ClassifierHead {
-            weight: Tensor::from_data(TensorData::new(weight, [channels, classes]), device),
-            bias: Tensor::from_data(TensorData::new(bias, [classes]), device),
+            classifier: classifier.to_device(device),
             norm_scale: Tensor::from_data(TensorData::new(scale, [1, channels]), device),
             norm_shift: Tensor::from_data(TensorData::new(norm_shift, [1, channels]), device),
         })
@@ -81,8 +83,10 @@ impl ClassifierHead {
     /// Logits, and the embedding when `embed` is set.
     pub fn forward_with(&self, x: Tensor<4>, embed: bool) -> HeadOutput {
         let [batch, channels, _, _] = x.dims();
-        let pooled = x.mean_dims(&[2, 3]).reshape([batch, channels]);
-        let embedding = embed.then(|| pooled.clone() * self.norm_scale.clone() + self.norm_shift.clone());
-        HeadOutput { logits: linear(pooled, self.weight.clone(), Some(self.bias.clone())), embedding }
+        let pooled = fused::spatial_mean(x);
+        let embedding = embed.then(|| pooled.clone().reshape([batch, channels]) * self.norm_scale.clone() + self.norm_shift.clone());
+        let logits = self.classifier.forward(pooled);
+        let classes = logits.dims()[1];
+        HeadOutput { logits: logits.reshape([batch, classes]), embedding }
     }
 }

@@ -26,6 +26,10 @@ pub enum LayerKind {
 }
 
 impl LayerKind {
+    /// Every kind, in the order of [`instruction_mark`]'s labels.
+    pub const ALL: [LayerKind; 6] =
+        [LayerKind::Stem, LayerKind::Downsample, LayerKind::AttentionDownsample, LayerKind::Ffn, LayerKind::Attention, LayerKind::Head];
+
     /// Stable lower-case name.
     pub fn name(self) -> &'static str {
         match self {
@@ -62,6 +66,7 @@ pub struct LayerTimer {
 impl LayerTimer {
     /// Starts timing on `device`.
     pub fn start(device: &Device) -> LayerTimer {
+        instruction_mark(START_MARK);
         LayerTimer { device: device.clone(), last: Instant::now(), layers: Vec::new() }
     }
 
@@ -70,6 +75,7 @@ impl LayerTimer {
         // A failed sync surfaces again when the result is read back; the time is still booked.
         let _ = self.device.sync();
         let now = Instant::now();
+        instruction_mark(mark_label(stage, kind));
         let time = now - self.last;
         self.last = now;
         match self.layers.iter_mut().find(|l| l.stage == stage && l.kind == kind) {
@@ -86,4 +92,23 @@ impl LayerTimer {
     pub fn finish(self) -> Vec<LayerTime> {
         self.layers
     }
+}
+
+/// [`instruction_mark`]'s label when a timer starts.
+pub const START_MARK: u32 = 0xffff;
+
+/// [`instruction_mark`]'s label for a lap of `(stage, kind)`: `(stage + 1) << 8 | kind`'s
+/// index in [`LayerKind::ALL`], stage 0 for the stem and the head.
+pub fn mark_label(stage: Option<usize>, kind: LayerKind) -> u32 {
+    let kind = LayerKind::ALL.iter().position(|&k| k == kind).unwrap_or(0) as u32;
+    (stage.map_or(0, |s| s as u32 + 1) << 8) | kind
+}
+
+/// Does nothing, visibly: the profile calls it with a label when a timer starts and after
+/// each layer, so that an instruction counter watching for this function (the qemu plugin of
+/// `core/scripts/aarch64-insn.sh`, which reads `label` from the first argument register)
+/// can split a forward pass's instructions by layer as the timer splits its time.
+#[inline(never)]
+pub extern "C" fn instruction_mark(label: u32) {
+    std::hint::black_box(label);
 }

@@ -122,7 +122,7 @@ pub fn run(args: Args) -> Result<()> {
         None => None,
     };
     let options = ClassifierOptions {
-        backend: args.backend.choice(),
+        backend: args.backend.choice()?,
         cpu_threads: args.threads,
         top_k: args.top_k,
         score_threshold: args.threshold,

@@ -56,10 +56,11 @@ pub enum BackendArg {
 }
 
 impl BackendArg {
-    /// The facade's choice: each value's name is the one [`BackendChoice::from_name`] reads.
-    pub fn choice(self) -> BackendChoice {
+    /// The facade's choice: each value's name is the one [`BackendChoice::from_name`] reads,
+    /// which refuses a backend this build leaves out (`wgpu` in a CPU-only build).
+    pub fn choice(self) -> efficientformer::Result<BackendChoice> {
         let value = self.to_possible_value().expect("no value is skipped");
-        BackendChoice::from_name(value.get_name()).expect("every value names a compiled-in backend")
+        BackendChoice::from_name(value.get_name())
     }
 }
 

@@ -60,7 +60,7 @@ pub fn run(args: Args) -> Result<()> {
     let options = ProbeOptions {
         variants: args.variants,
         model: args.model,
-        backends: args.backends.into_iter().map(BackendArg::choice).collect(),
+        backends: args.backends.into_iter().map(BackendArg::choice).collect::<Result<_>>()?,
         warmup: args.warmup,
         runs: args.runs,
         threads: args.threads,
