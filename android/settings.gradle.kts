@@ -13,3 +13,6 @@ dependencyResolutionManagement {
 }
 rootProject.name = "efficientformer-android"
 include(":efficientformer")
+// The sample camera app (examples/android-app).
+include(":camera-app")
+project(":camera-app").projectDir = file("../examples/android-app")

@@ -1,7 +1,7 @@
 // Android library module. Builds libefficientformer_jni.so per ABI with cargo-ndk
 // (`cargo install cargo-ndk`, NDK r27+) and packages it with the Kotlin sources.
-// Not built in this repository's CI (no Android SDK there): the same Kotlin sources are
-// compiled and tested on the JVM by ../pom.xml.
+// Not built in this repository's CI (no Android SDK there): the same Kotlin sources, but for
+// src/androidx, are compiled and tested on the JVM by ../pom.xml and ../framework/pom.xml.
 plugins {
     id("com.android.library")
     id("org.jetbrains.kotlin.android")
@@ -14,7 +14,9 @@ android {
         minSdk = 24
         consumerProguardFiles("consumer-rules.pro")
     }
-    sourceSets["main"].java.srcDirs("src/main/kotlin", "src/android/kotlin")
+    // src/android: framework glue (Bitmap, camera2 Image), compiled and Robolectric-tested by
+    // ../framework/pom.xml; src/androidx: CameraX's ImageProxy, compiled here only.
+    sourceSets["main"].java.srcDirs("src/main/kotlin", "src/android/kotlin", "src/androidx/kotlin")
     sourceSets["main"].jniLibs.srcDir(layout.buildDirectory.dir("rustJniLibs"))
     compileOptions {
         sourceCompatibility = JavaVersion.VERSION_17

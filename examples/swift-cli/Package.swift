@@ -6,11 +6,11 @@ import PackageDescription
 let package = Package(
     name: "efficientformer-swift",
     platforms: [.macOS(.v12)],
-    dependencies: [.package(path: "../../ios")],
+    dependencies: [.package(name: "EfficientFormer", path: "../..")],
     targets: [
         .executableTarget(
             name: "efficientformer-swift",
-            dependencies: [.product(name: "EfficientFormer", package: "ios")]
+            dependencies: [.product(name: "EfficientFormer", package: "EfficientFormer")]
         ),
     ],
     swiftLanguageModes: [.v5]

@@ -10,7 +10,15 @@
 # Built with the workspace's `app` profile (LTO, one codegen unit). FEATURES picks what the
 # library holds: "cpu,gpu,decoders,pth" (default), "cpu,decoders" for a CPU-only app that
 # passes encoded images, or "cpu" for the smallest (pass pixels, ship safetensors).
+#
+# `--release URL`: also zips it (ios/EfficientFormerFFI.xcframework.zip, to upload to URL, a
+# release asset) and writes URL and the zip's checksum into the root Package.swift, so that
+# apps adding the package by its repository URL download the framework instead of building it.
 set -euo pipefail
+release_url=
+if [[ ${1:-} == --release ]]; then
+    release_url=${2:?--release needs the URL the zip will be uploaded to}
+fi
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 target=${CARGO_TARGET_DIR:-$root/target}
@@ -42,3 +50,12 @@ xcodebuild -create-xcframework \
     -library "$work/macos/$lib" -headers "$work/headers" \
     -output ios/EfficientFormerFFI.xcframework
 echo "built ios/EfficientFormerFFI.xcframework"
+
+if [[ -n $release_url ]]; then
+    zip=EfficientFormerFFI.xcframework.zip
+    (cd ios && rm -f "$zip" && ditto -c -k --sequesterRsrc --keepParent EfficientFormerFFI.xcframework "$zip")
+    checksum=$(swift package compute-checksum "ios/$zip")
+    sed -i '' -e "s|^let releaseURL = .*|let releaseURL = \"$release_url\"|" \
+        -e "s|^let releaseChecksum = .*|let releaseChecksum = \"$checksum\"|" Package.swift
+    echo "upload ios/$zip to $release_url, then commit Package.swift and tag the release"
+fi

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Tests the Swift package on Linux: builds the Rust library on the host, checks the committed
-# bindings against the generator, then runs `swift test` and the Swift example in a Debian
-# trixie chroot with Debian's swiftlang (Swift 6.0.3), created on first use. Needs root (for
-# debootstrap, mount and chroot). The example's top-5 must equal the Rust tool's.
+# Tests the Swift package on Linux: checks the committed bindings against the generator, then,
+# in a Debian trixie chroot with Debian's swiftlang (Swift 6.0.3, created on first use), runs
+# `swift test` on the root package and on the iOS camera app's model, and the Swift example
+# against the host library. Needs root (for debootstrap, mount and chroot). The example's top-5
+# must equal the Rust tool's.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -26,7 +27,10 @@ in_chroot() {
         LD_LIBRARY_PATH=/rustlib bash -c "$1"
 }
 swift_flags="-Xlinker -L/rustlib --scratch-path /var/cache/swift-build"
-in_chroot "cd /src/ios && swift test $swift_flags/ios"
+# The package at the repository root, as an app adding it by URL gets it.
+in_chroot "cd /src && swift test $swift_flags/package"
+# The camera app's logic (frame dropping, the model file, the overlay's text).
+in_chroot "cd /src/examples/ios-app && swift test $swift_flags/ios-app"
 
 image=examples/images/chelsea.png
 in_chroot "cd /src/examples/swift-cli && swift build $swift_flags/example"

@@ -71,6 +71,55 @@ object Fixtures {
             ByteBuffer.allocateDirect(bytes.size).order(ByteOrder.nativeOrder()).put(bytes).flip() as ByteBuffer
     }
 
+    /** A direct buffer holding [bytes]. */
+    fun direct(bytes: ByteArray): ByteBuffer = ByteBuffer.allocateDirect(bytes.size).put(bytes).flip() as ByteBuffer
+
+    /** [rows] rows of [rowBytes] from [source], each padded to [stride] bytes. */
+    fun padded(source: ByteArray, rowBytes: Int, rows: Int, stride: Int): ByteArray {
+        val out = ByteArray(stride * rows) { 0x55 }
+        for (row in 0 until rows) System.arraycopy(source, row * rowBytes, out, row * stride, rowBytes)
+        return out
+    }
+
+    /**
+     * The YUV fixture (`yuv/photo.safetensors`, `core/reference/yuv_fixtures.py`): the test
+     * photo's 4:2:0 planes and numpy's BT.601 RGB conversion of them.
+     */
+    object YuvPhoto {
+        private const val FILE = "yuv/photo.safetensors"
+        private val luma = bytesTensor(FILE, "y")
+        val y: ByteArray = luma.first
+        val u: ByteArray = bytesTensor(FILE, "u").first
+        val v: ByteArray = bytesTensor(FILE, "v").first
+        val rgb: ByteArray = bytesTensor(FILE, "rgb").first
+        val height = luma.second[0]
+        val width = luma.second[1]
+        val chromaWidth = (width + 1) / 2
+        val chromaHeight = (height + 1) / 2
+
+        /**
+         * `YUV_420_888` as most phones fill it (CameraX and camera2 alike): Y with rows padded
+         * to [yStride]; U and V two buffers over one interleaved V,U plane (`pixelStride` 2,
+         * rows of [chromaStride]), U starting one byte in, each ending at its last sample.
+         */
+        fun semiPlanar(yStride: Int, chromaStride: Int): List<YuvPlane> {
+            val interleaved = ByteArray(chromaStride * chromaHeight)
+            for (row in 0 until chromaHeight) for (column in 0 until chromaWidth) {
+                interleaved[row * chromaStride + 2 * column] = v[row * chromaWidth + column]
+                interleaved[row * chromaStride + 2 * column + 1] = u[row * chromaWidth + column]
+            }
+            val chroma = direct(interleaved)
+            val end = (chromaHeight - 1) * chromaStride + 2 * (chromaWidth - 1) + 1
+            val vBuffer = chroma.duplicate().limit(end) as ByteBuffer
+            val uBuffer = chroma.duplicate().limit(end + 1).position(1) as ByteBuffer
+            return listOf(
+                YuvPlane(direct(padded(y, width, height, yStride)), yStride, 1),
+                YuvPlane(uBuffer.slice(), chromaStride, 2),
+                YuvPlane(vBuffer.slice(), chromaStride, 2),
+            )
+        }
+    }
+
     /** Indices of the [k] largest values, largest first. */
     fun topK(values: FloatArray, k: Int): List<Int> = values.indices.sortedByDescending { values[it] }.take(k)
 

@@ -1,5 +1,7 @@
 package com.efficientformer
 
+import com.efficientformer.Fixtures.direct
+import com.efficientformer.Fixtures.padded
 import java.nio.ByteBuffer
 import kotlinx.coroutines.runBlocking
 import org.junit.jupiter.api.AfterAll
@@ -17,51 +19,20 @@ import org.junit.jupiter.api.assertThrows
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class FramesTest {
     private val classifier = Classifier.embeddedDefault(cpu)
-    private val photo = "yuv/photo.safetensors"
-    private val y = Fixtures.bytesTensor(photo, "y")
-    private val u = Fixtures.bytesTensor(photo, "u").first
-    private val v = Fixtures.bytesTensor(photo, "v").first
-    private val rgb = Fixtures.bytesTensor(photo, "rgb").first
-    private val height = y.second[0]
-    private val width = y.second[1]
-    private val chromaWidth = (width + 1) / 2
-    private val chromaHeight = (height + 1) / 2
+    private val y = Fixtures.YuvPhoto.y
+    private val u = Fixtures.YuvPhoto.u
+    private val v = Fixtures.YuvPhoto.v
+    private val rgb = Fixtures.YuvPhoto.rgb
+    private val height = Fixtures.YuvPhoto.height
+    private val width = Fixtures.YuvPhoto.width
+    private val chromaWidth = Fixtures.YuvPhoto.chromaWidth
+    private val chromaHeight = Fixtures.YuvPhoto.chromaHeight
 
     @AfterAll
     fun close() = classifier.close()
 
-    private fun direct(bytes: ByteArray): ByteBuffer = ByteBuffer.allocateDirect(bytes.size).put(bytes).flip() as ByteBuffer
-
-    /** [rows] rows of [rowBytes] from [source], each padded to [stride] bytes. */
-    private fun padded(source: ByteArray, rowBytes: Int, rows: Int, stride: Int): ByteArray {
-        val out = ByteArray(stride * rows) { 0x55 }
-        for (row in 0 until rows) System.arraycopy(source, row * rowBytes, out, row * stride, rowBytes)
-        return out
-    }
-
-    /**
-     * CameraX `YUV_420_888` on most phones: Y with padded rows; U and V as two buffers over one
-     * interleaved V,U plane (`pixelStride` 2), U starting one byte in, each ending at its last
-     * sample.
-     */
-    private fun cameraXPlanes(): List<YuvPlane> {
-        val yStride = width + 61
-        val chromaStride = 2 * chromaWidth + 18
-        val interleaved = ByteArray(chromaStride * chromaHeight)
-        for (row in 0 until chromaHeight) for (column in 0 until chromaWidth) {
-            interleaved[row * chromaStride + 2 * column] = v[row * chromaWidth + column]
-            interleaved[row * chromaStride + 2 * column + 1] = u[row * chromaWidth + column]
-        }
-        val chroma = direct(interleaved)
-        val end = (chromaHeight - 1) * chromaStride + 2 * (chromaWidth - 1) + 1
-        val vBuffer = chroma.duplicate().limit(end) as ByteBuffer
-        val uBuffer = chroma.duplicate().limit(end + 1).position(1) as ByteBuffer
-        return listOf(
-            YuvPlane(direct(padded(y.first, width, height, yStride)), yStride, 1),
-            YuvPlane(uBuffer.slice(), chromaStride, 2),
-            YuvPlane(vBuffer.slice(), chromaStride, 2),
-        )
-    }
+    /** CameraX `YUV_420_888` on most phones: odd padding after the Y and the V,U rows. */
+    private fun cameraXPlanes(): List<YuvPlane> = Fixtures.YuvPhoto.semiPlanar(width + 61, 2 * chromaWidth + 18)
 
     private fun rgbLogits(crop: Crop? = null, orientation: Int = 1): FloatArray =
         classifier.classifyBlocking(rgb, width, height, width * 3, PixelFormat.RGB8, crop, orientation).logits
@@ -87,17 +58,17 @@ class FramesTest {
     @Test
     fun `planar chroma and the one-buffer layouts classify alike`() {
         val expected = rgbLogits()
-        val planar = YuvFrame(YuvPlane(direct(y.first), width), YuvPlane(direct(u), chromaWidth), YuvPlane(direct(v), chromaWidth), width, height)
+        val planar = YuvFrame(YuvPlane(direct(y), width), YuvPlane(direct(u), chromaWidth), YuvPlane(direct(v), chromaWidth), width, height)
         assertArrayEquals(expected, classifier.classifyBlocking(planar).logits, "planar")
         val stride = width + 1
-        val nv21 = padded(y.first, width, height, stride) + ByteArray(stride * chromaHeight).also { out ->
+        val nv21 = padded(y, width, height, stride) + ByteArray(stride * chromaHeight).also { out ->
             for (row in 0 until chromaHeight) for (column in 0 until chromaWidth) {
                 out[row * stride + 2 * column] = v[row * chromaWidth + column]
                 out[row * stride + 2 * column + 1] = u[row * chromaWidth + column]
             }
         }
         assertArrayEquals(expected, classifier.classifyBlocking(YuvFrame.nv21(direct(nv21), width, height, stride)).logits, "NV21")
-        val i420 = y.first + u + v
+        val i420 = y + u + v
         assertArrayEquals(expected, runBlocking { classifier.classify(YuvFrame.i420(direct(i420), width, height)) }.logits, "I420")
     }
 
