@@ -16,8 +16,8 @@ out=$target/metal-check
 mkdir -p "$out"
 rm -f "$out/cubecl.log"
 
-cargo test -q --release --locked --manifest-path core/scripts/msl-check/Cargo.toml --target-dir "$target/msl-check"
-cargo build -q --release --locked --manifest-path core/scripts/msl-check/Cargo.toml --target-dir "$target/msl-check"
+msl_check=(--release --locked --manifest-path core/scripts/msl-check/Cargo.toml --target-dir "$target/msl-check")
+cargo test -q "${msl_check[@]}"
 CUBECL_DEBUG_LOG=$out/cubecl.log cargo run -q --release --bin efficientformer -- \
     probe --variants s0,s1,s2,l --backends wgpu-gl --runs 1 --warmup 0 > "$out/probe.md"
-"$target/msl-check/release/msl-check" "$out/cubecl.log" | tee "$out/report.txt"
+cargo run -q "${msl_check[@]}" -- "$out/cubecl.log" | tee "$out/report.txt"

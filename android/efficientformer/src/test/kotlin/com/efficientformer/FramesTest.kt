@@ -1,6 +1,14 @@
 package com.efficientformer
 
 import com.efficientformer.Fixtures.direct
+import com.efficientformer.Fixtures.YuvPhoto.chromaHeight
+import com.efficientformer.Fixtures.YuvPhoto.chromaWidth
+import com.efficientformer.Fixtures.YuvPhoto.height
+import com.efficientformer.Fixtures.YuvPhoto.rgb
+import com.efficientformer.Fixtures.YuvPhoto.u
+import com.efficientformer.Fixtures.YuvPhoto.v
+import com.efficientformer.Fixtures.YuvPhoto.width
+import com.efficientformer.Fixtures.YuvPhoto.y
 import com.efficientformer.Fixtures.padded
 import java.nio.ByteBuffer
 import kotlinx.coroutines.runBlocking
@@ -19,14 +27,6 @@ import org.junit.jupiter.api.assertThrows
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class FramesTest {
     private val classifier = Classifier.embeddedDefault(cpu)
-    private val y = Fixtures.YuvPhoto.y
-    private val u = Fixtures.YuvPhoto.u
-    private val v = Fixtures.YuvPhoto.v
-    private val rgb = Fixtures.YuvPhoto.rgb
-    private val height = Fixtures.YuvPhoto.height
-    private val width = Fixtures.YuvPhoto.width
-    private val chromaWidth = Fixtures.YuvPhoto.chromaWidth
-    private val chromaHeight = Fixtures.YuvPhoto.chromaHeight
 
     @AfterAll
     fun close() = classifier.close()
