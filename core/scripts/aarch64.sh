@@ -106,14 +106,19 @@ in_chroot() (
   chroot_mount "$chroot_dir" "$root" "$root"
   case "$host_target/" in "$root"/*) ;; *) chroot_mount "$chroot_dir" "$host_target" "$host_target" ;; esac
   chroot "$chroot_dir" env -i HOME=/root PATH=/usr/bin:/bin TMPDIR=/tmp RUST_BACKTRACE=1 \
-    QEMU_LD_PREFIX=/usr/aarch64-linux-gnu sh -c 'cd "$0" && exec "$@"' "$dir" "$@"
+    QEMU_LD_PREFIX=/usr/aarch64-linux-gnu ${EFFICIENTFORMER_EXPECT_HALF:+EFFICIENTFORMER_EXPECT_HALF=$EFFICIENTFORMER_EXPECT_HALF} \
+    sh -c 'cd "$0" && exec "$@"' "$dir" "$@"
 )
 
 # Every test executable under one `-cpu` model, from its package's directory as Cargo runs it,
-# but those whose file name starts with one of the other arguments.
+# but those whose file name starts with one of the other arguments. The tests learn whether the
+# model has FEAT_FP16 (`EFFICIENTFORMER_EXPECT_HALF`), to check the run-time detection: `max`
+# has it (half-precision kernels), `cortex-a53` has not (`Precision::F16` falls back to `f32`).
 run_tests() {
   local cpu=$1 failed=0 dir test skip
   shift
+  local -x EFFICIENTFORMER_EXPECT_HALF
+  EFFICIENTFORMER_EXPECT_HALF=$([ "$cpu" = max ] && echo 1 || echo 0)
   while IFS=$'\t' read -r dir test; do
     for skip in "$@"; do [[ ${test##*/} == "$skip"-* ]] && continue 2; done
     echo "== aarch64 -cpu $cpu: ${test##*/}"

@@ -30,6 +30,7 @@ pub mod fused;
 #[cfg(feature = "cpu")]
 pub mod kernels;
 pub mod model;
+pub mod precision;
 pub mod probe;
 pub mod weights;
 
@@ -38,5 +39,6 @@ pub use efficientformer_formats::error;
 pub use backend::Backend;
 pub use config::{Config, Variant};
 pub use error::{Error, Result};
+pub use precision::Precision;
 pub use model::network::{EfficientFormerV2, ForwardOutput};
 pub use burn;

@@ -3,7 +3,7 @@
 
 use efficientformer::classify::{BackendChoice, PixelBuffer, PixelFormat};
 use efficientformer::probe::ProbeOptions;
-use efficientformer::{Backend, Variant};
+use efficientformer::{Backend, Precision, Variant};
 
 #[test]
 fn backend_names() {
@@ -37,10 +37,12 @@ fn signed_geometry() {
 
 #[test]
 fn probe_names_replace_defaults_unless_empty() {
-    let kept = ProbeOptions::default().with_names::<&str>(&[], &[]).unwrap();
+    let kept = ProbeOptions::default().with_names::<&str>(&[], &[], &[]).unwrap();
     assert_eq!(kept, ProbeOptions::default());
-    let chosen = ProbeOptions::default().with_names(&["s1"], &["cpu", "flex"]).unwrap();
+    let chosen = ProbeOptions::default().with_names(&["s1"], &["cpu", "flex"], &["f16", "f32"]).unwrap();
     assert_eq!(chosen.variants, vec![Variant::S1]);
     assert_eq!(chosen.backends, vec![BackendChoice::Cpu, BackendChoice::Exact(Backend::Flex)]);
-    assert_eq!(ProbeOptions::default().with_names(&["xl"], &[]).unwrap_err().code(), 9);
+    assert_eq!(chosen.precisions, vec![Precision::F16, Precision::F32]);
+    assert_eq!(ProbeOptions::default().with_names(&[], &[], &["f64"]).unwrap_err().code(), ProbeOptions::default().with_names(&["xl"], &[], &[]).unwrap_err().code());
+    assert_eq!(ProbeOptions::default().with_names(&["xl"], &[], &[]).unwrap_err().code(), 9);
 }

@@ -10,7 +10,7 @@ use efficientformer::classify::{
 };
 use efficientformer::classify::image_input::{self, exif_code};
 use efficientformer::probe::{self, ProbeOptions};
-use efficientformer::{Error, Variant};
+use efficientformer::{Error, Precision, Variant};
 use jni::objects::{JByteArray, JByteBuffer, JClass, JFloatArray, JIntArray, JObject, JObjectArray, JString};
 use jni::sys::{jdouble, jint, jlong};
 use jni::{Env, EnvUnowned, jni_sig, jni_str};
@@ -51,8 +51,10 @@ fn classifier_options(env: &mut Env<'_>, options: &JObject<'_>) -> CallResult<Cl
     let embedding = env.get_field(options, jni_str!("embedding"), jni_sig!("Z"))?.z()?;
     let gpu_cache_dir = env.get_field(options, jni_str!("gpuCacheDir"), jni_sig!("Ljava/lang/String;"))?.l()?;
     let expected_variant = env.get_field(options, jni_str!("expectedVariant"), jni_sig!("Ljava/lang/String;"))?.l()?;
+    let precision = env.get_field(options, jni_str!("precision"), jni_sig!("Ljava/lang/String;"))?.l()?;
     let (backend, gpu_cache_dir, expected_variant) =
         (env.cast_local::<JString>(backend)?, env.cast_local::<JString>(gpu_cache_dir)?, env.cast_local::<JString>(expected_variant)?);
+    let precision = env.cast_local::<JString>(precision)?;
     let labels = env.cast_local::<JObjectArray>(labels)?;
     Ok(ClassifierOptions {
         backend: BackendChoice::from_name(&string(env, &backend)?)?,
@@ -63,6 +65,7 @@ fn classifier_options(env: &mut Env<'_>, options: &JObject<'_>) -> CallResult<Cl
         embedding,
         gpu_cache_dir: nullable_string(env, &gpu_cache_dir)?.map(Into::into),
         expected_variant: nullable_string(env, &expected_variant)?.as_deref().map(Variant::parse).transpose()?,
+        precision: Precision::from_name(&string(env, &precision)?)?,
     })
 }
 
@@ -405,8 +408,8 @@ pub extern "system" fn Java_com_efficientformer_NativeBridge_classifyTensor<'loc
     .resolve::<ThrowSdkException>()
 }
 
-/// `variants` and `backends` are comma-separated names; `model` may be null; `threads < 0`
-/// means one per core.
+/// `variants`, `backends` and `precisions` are comma-separated names; `model` may be null;
+/// `threads < 0` means one per core.
 #[unsafe(no_mangle)]
 pub extern "system" fn Java_com_efficientformer_NativeBridge_runProbe<'local>(
     mut env: EnvUnowned<'local>,
@@ -418,6 +421,7 @@ pub extern "system" fn Java_com_efficientformer_NativeBridge_runProbe<'local>(
     runs: jint,
     threads: jint,
     batch: jint,
+    precisions: JString<'local>,
 ) -> JObject<'local> {
     env.with_env(|env| -> CallResult<JObject<'local>> {
         let names = |list: String| list.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect::<Vec<_>>();
@@ -429,7 +433,7 @@ pub extern "system" fn Java_com_efficientformer_NativeBridge_runProbe<'local>(
             batch: count(batch, "batch")?,
             ..ProbeOptions::default()
         }
-        .with_names(&names(string(env, &variants)?), &names(string(env, &backends)?))?;
+        .with_names(&names(string(env, &variants)?), &names(string(env, &backends)?), &names(string(env, &precisions)?))?;
         let report = probe::run(&options)?;
         Ok(to_java::probe_report(env, &report)?)
     })

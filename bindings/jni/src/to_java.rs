@@ -36,7 +36,7 @@ fn nullable_string<'local>(env: &mut Env<'local>, value: Option<&str>) -> JniRes
 }
 
 /// `Classification(int[] classIndices, String[] labels, float[] scores, float[] probabilities,
-/// float[] logits, float[] embedding)` (`embedding` null unless asked for).
+/// float[] logits, float[] embedding, String precision)` (`embedding` null unless asked for).
 pub fn classification<'local>(env: &mut Env<'local>, result: &Classification) -> JniResult<JObject<'local>> {
     let indices: Vec<i32> = result.top.iter().map(|p| p.class_index as i32).collect();
     let scores: Vec<f32> = result.top.iter().map(|p| p.score).collect();
@@ -50,9 +50,10 @@ pub fn classification<'local>(env: &mut Env<'local>, result: &Classification) ->
         Some(values) => float_array(env, values)?.into(),
         None => JObject::null(),
     };
+    let precision = env.new_string(result.precision.name())?;
     env.new_object(
         jni_str!("com/efficientformer/Classification"),
-        jni_sig!("([I[Ljava/lang/String;[F[F[F[F)V"),
+        jni_sig!("([I[Ljava/lang/String;[F[F[F[FLjava/lang/String;)V"),
         &[
             JValue::Object(&index_array),
             JValue::Object(&label_array),
@@ -60,6 +61,7 @@ pub fn classification<'local>(env: &mut Env<'local>, result: &Classification) ->
             JValue::Object(&probabilities),
             JValue::Object(&logits),
             JValue::Object(&embedding),
+            JValue::Object(&precision),
         ],
     )
 }
@@ -69,7 +71,7 @@ pub fn classifications<'local>(env: &mut Env<'local>, results: &[Classification]
     let array =
         env.new_object_array(results.len() as i32, jni_str!("com/efficientformer/Classification"), JObject::null())?;
     for (index, result) in results.iter().enumerate() {
-        env.with_local_frame(8, |env| -> JniResult<()> {
+        env.with_local_frame(16, |env| -> JniResult<()> {
             let element = classification(env, result)?;
             array.set_element(env, index, &element)
         })?;
@@ -78,16 +80,18 @@ pub fn classifications<'local>(env: &mut Env<'local>, results: &[Classification]
 }
 
 /// `ModelInfo(String variant, String backend, String adapter, String? backendNote, long
-/// parameters, double gmacs, String weightDtype, boolean untrained, int numClasses)`.
+/// parameters, double gmacs, String weightDtype, boolean untrained, int numClasses, String
+/// precision)`.
 pub fn model_info<'local>(env: &mut Env<'local>, info: &ModelInfo) -> JniResult<JObject<'local>> {
     let variant = env.new_string(info.variant.name())?;
     let backend = env.new_string(info.backend.name())?;
     let adapter = env.new_string(&info.adapter)?;
     let note = nullable_string(env, info.backend_note.as_deref())?;
     let dtype = env.new_string(info.weight_dtype.name())?;
+    let precision = env.new_string(info.precision.name())?;
     env.new_object(
         jni_str!("com/efficientformer/ModelInfo"),
-        jni_sig!("(Ljava/lang/String;Ljava/lang/String;Ljava/lang/String;Ljava/lang/String;JDLjava/lang/String;ZI)V"),
+        jni_sig!("(Ljava/lang/String;Ljava/lang/String;Ljava/lang/String;Ljava/lang/String;JDLjava/lang/String;ZILjava/lang/String;)V"),
         &[
             JValue::Object(&variant),
             JValue::Object(&backend),
@@ -98,6 +102,7 @@ pub fn model_info<'local>(env: &mut Env<'local>, info: &ModelInfo) -> JniResult<
             JValue::Object(&dtype),
             JValue::Bool(info.untrained.into()),
             JValue::Int(info.config.num_classes as i32),
+            JValue::Object(&precision),
         ],
     )
 }
@@ -107,13 +112,16 @@ fn probe_row<'local>(env: &mut Env<'local>, row: &ProbeRow) -> JniResult<JObject
     let variant = env.new_string(&row.variant)?;
     let backend = env.new_string(&row.backend)?;
     let adapter = env.new_string(&row.adapter)?;
+    let (precision, requested) = (env.new_string(row.precision)?, env.new_string(row.requested_precision)?);
     let latency = &row.latency;
     env.new_object(
         jni_str!("com/efficientformer/ProbeRow"),
-        jni_sig!("(Ljava/lang/String;Ljava/lang/String;Ljava/lang/String;IJDDDDDDDDDDDJ)V"),
+        jni_sig!("(Ljava/lang/String;Ljava/lang/String;Ljava/lang/String;Ljava/lang/String;Ljava/lang/String;IJDDDDDDDDDDDJ)V"),
         &[
             JValue::Object(&variant),
             JValue::Object(&backend),
+            JValue::Object(&precision),
+            JValue::Object(&requested),
             JValue::Object(&adapter),
             JValue::Int(row.threads.map_or(-1, |n| n as i32)),
             JValue::Long(row.parameters as i64),

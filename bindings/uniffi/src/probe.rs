@@ -30,15 +30,22 @@ pub struct ProbeConfig {
     /// Images per run.
     #[uniffi(default = 1)]
     pub batch: u32,
+    /// Precisions (`f32`, `f16`); empty: `f32`.
+    #[uniffi(default = [])]
+    pub precisions: Vec<String>,
 }
 
-/// One variant on one backend.
+/// One variant on one backend in one precision.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct ProbeRow {
     /// Variant name.
     pub variant: String,
     /// Backend name.
     pub backend: String,
+    /// The precision that ran (`f32` where `f16` was asked for without hardware support).
+    pub precision: String,
+    /// The precision asked for.
+    pub requested_precision: String,
     /// `cpu` or the GPU adapter.
     pub adapter: String,
     /// CPU threads (`nil`: one per core, or a GPU backend).
@@ -97,7 +104,7 @@ pub fn run_probe(config: ProbeConfig) -> Result<ProbeReport, NativeError> {
         batch: config.batch as usize,
         ..ProbeOptions::default()
     }
-    .with_names(&config.variants, &config.backends)?;
+    .with_names(&config.variants, &config.backends, &config.precisions)?;
     let report = probe::run(&options)?;
     Ok(ProbeReport {
         rows: report.rows.iter().map(row).collect(),
@@ -112,6 +119,8 @@ fn row(row: &probe::ProbeRow) -> ProbeRow {
     ProbeRow {
         variant: row.variant.clone(),
         backend: row.backend.clone(),
+        precision: row.precision.into(),
+        requested_precision: row.requested_precision.into(),
         adapter: row.adapter.clone(),
         parameters: row.parameters as u64,
         gmacs: row.gmacs,

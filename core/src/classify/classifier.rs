@@ -16,6 +16,8 @@ use super::preprocess;
 use super::yuv::YuvImage;
 use crate::accounting;
 use crate::backend::{Backend, BackendDevice};
+use crate::model::placement::Placement;
+use crate::precision::Precision;
 use crate::config::{Config, IMAGE_SIZE, NUM_STAGES, Variant};
 use crate::error::{Error, Result};
 use crate::model::network::EfficientFormerV2;
@@ -78,6 +80,10 @@ pub struct ClassifierOptions {
     pub gpu_cache_dir: Option<PathBuf>,
     /// Fail with [`Error::WrongVariant`] unless the file holds this variant.
     pub expected_variant: Option<Variant>,
+    /// The arithmetic to run in: [`Precision::F16`] runs in half precision on a CPU that has
+    /// it (aarch64 with FEAT_FP16, on the `flex` backend) and in `f32` elsewhere;
+    /// [`ModelInfo::precision`] and [`Classification::precision`] say which ran.
+    pub precision: Precision,
 }
 
 impl Default for ClassifierOptions {
@@ -91,6 +97,7 @@ impl Default for ClassifierOptions {
             embedding: false,
             gpu_cache_dir: None,
             expected_variant: None,
+            precision: Precision::F32,
         }
     }
 }
@@ -118,6 +125,8 @@ pub struct ModelInfo {
     pub untrained: bool,
     /// CPU threads (`None`: one per core, or a GPU backend).
     pub cpu_threads: Option<usize>,
+    /// The precision that runs ([`ClassifierOptions::precision`] resolved for the device).
+    pub precision: Precision,
 }
 
 /// The four stage outputs of one batch (`[B, C, H, W]` each, row-major).
@@ -212,7 +221,8 @@ impl Classifier {
             (given, _) => Labels::new(given, config.num_classes)?,
         };
         let (backend, opened, backend_note) = select_backend(options.backend)?;
-        let model = EfficientFormerV2::load(state, &opened.device)?;
+        let precision = options.precision.resolve(backend);
+        let model = EfficientFormerV2::load(state, Placement { device: opened.device, precision })?;
         let threads = CpuThreads::new(backend, options.cpu_threads)?;
         let info = ModelInfo {
             variant: config.variant(),
@@ -225,6 +235,7 @@ impl Classifier {
             weight_dtype,
             untrained,
             cpu_threads: threads.count(),
+            precision,
         };
         let ranking = Ranking { top_k: options.top_k, score_threshold: options.score_threshold, labels };
         Ok(Classifier { model, threads, ranking, embedding: options.embedding, info })
@@ -301,7 +312,7 @@ impl Classifier {
             .map(|i| {
                 let row = logits[i * classes..(i + 1) * classes].to_vec();
                 let features = embedding.as_ref().map(|e| e[i * channels..(i + 1) * channels].to_vec());
-                Classification::from_logits(row, features, &self.ranking)
+                Classification::from_logits(row, features, &self.ranking, self.info.precision)
             })
             .collect())
     }

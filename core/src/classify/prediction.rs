@@ -1,6 +1,7 @@
 //! What a classification returns.
 
 use super::labels::Labels;
+use crate::precision::Precision;
 
 /// One ranked class.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,6 +26,9 @@ pub struct Classification {
     /// The pooled features before the classifier (timm `forward_head(x, pre_logits=True)`),
     /// when the classifier was built with `embedding` on.
     pub embedding: Option<Vec<f32>>,
+    /// The precision the network ran in (`F32` where `F16` was asked for on a device without
+    /// half-precision arithmetic).
+    pub precision: Precision,
 }
 
 /// How logits become ranked, named predictions.
@@ -40,7 +44,7 @@ pub struct Ranking {
 
 impl Classification {
     /// Ranks one row of logits.
-    pub fn from_logits(logits: Vec<f32>, embedding: Option<Vec<f32>>, ranking: &Ranking) -> Classification {
+    pub fn from_logits(logits: Vec<f32>, embedding: Option<Vec<f32>>, ranking: &Ranking, precision: Precision) -> Classification {
         let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
         let exp: Vec<f64> = logits.iter().map(|&l| f64::from(l - max).exp()).collect();
         let sum: f64 = exp.iter().sum();
@@ -57,6 +61,6 @@ impl Classification {
                 score: probabilities[class],
             })
             .collect();
-        Classification { top, probabilities, logits, embedding }
+        Classification { top, probabilities, logits, embedding, precision }
     }
 }

@@ -5,6 +5,7 @@
 
 use std::mem::MaybeUninit;
 
+use super::lanes::{Element, from_f32_vec, widened};
 use super::matmul::Matrix;
 use super::microkernel::{self, Panels, pack_panels};
 use super::softmax::softmax_rows;
@@ -51,7 +52,7 @@ pub enum ScoreMixing<'a> {
 /// alternating runs of the per-stage profile measured L's attention blocks 0.80-0.83x and its
 /// whole pass 0.89x at two threads, 0.95x at one; S0 0.99x at two; S1's attention blocks
 /// 1.01-1.05x at one thread (the scores' last panel of 49 keys is one column wide).
-pub fn attention(q: &[f32], k: &[f32], v: &[f32], out: &mut [f32], shape: AttentionShape, mixing: ScoreMixing) {
+pub fn attention<E: Element>(q: &[E], k: &[E], v: &[E], out: &mut [E], shape: AttentionShape, mixing: ScoreMixing) {
     let AttentionShape { batch, heads, queries, keys, key_dim, value_dim } = shape;
     let (qk_width, v_width) = (heads * key_dim, heads * value_dim);
     assert!(q.len() == batch * queries * qk_width && k.len() == batch * keys * qk_width, "attention: q/k size");
@@ -66,12 +67,15 @@ pub fn attention(q: &[f32], k: &[f32], v: &[f32], out: &mut [f32], shape: Attent
     };
     let dst = parallel::SharedPtr(out.as_mut_ptr());
     for image in 0..batch {
-        let q = &q[image * queries * qk_width..][..queries * qk_width];
-        let k = &k[image * keys * qk_width..][..keys * qk_width];
+        // The scores are computed, biased, mixed and normalised in `f32` in either precision:
+        // softmax turns an error of δ in a score into a relative error of δ in its probability,
+        // and in `f16` a score of 10 is only known to 5e-3. `q·k` is 49 x 49 x `key_dim`
+        // multiply-adds per head, a few percent of an attention block's.
+        let (q, k) = (widened(&q[image * queries * qk_width..][..queries * qk_width]), widened(&k[image * keys * qk_width..][..keys * qk_width]));
         let v = &v[image * keys * v_width..][..keys * v_width];
         let scores_h = |h: usize, s: &mut [MaybeUninit<f32>]| {
             let k_t = Matrix { data: &k[h * key_dim..], rows: key_dim, cols: keys, row_stride: 1, col_stride: qk_width };
-            let k_t = pack_panels(k_t);
+            let k_t: Vec<f32> = pack_panels(k_t);
             // SAFETY: `q_h` is `queries x key_dim` (rows `qk_width` apart), `k_t` `key_dim x
             // keys` in panels, `s` this task's `queries x keys` plane, written whole.
             unsafe {
@@ -92,13 +96,12 @@ pub fn attention(q: &[f32], k: &[f32], v: &[f32], out: &mut [f32], shape: Attent
         };
         // SAFETY: `scores_h` writes every value of its plane.
         let mut scores = unsafe { parallel::vec_by_chunks(heads * plane, plane, scores_h) };
-        let probabilities = match mixing {
+        match mixing {
             ScoreMixing::Bias(bias) => {
                 parallel::for_each_chunk(&mut scores, plane, |h, s| {
                     s.iter_mut().zip(&bias[h * plane..][..plane]).for_each(|(s, b)| *s += b);
                     softmax_rows(s, keys);
                 });
-                &scores
             }
             ScoreMixing::TalkingHeads { th1, bias, th2, th2_bias } => {
                 parallel::for_each_chunk(&mut mixed, plane, |o, out| {
@@ -106,12 +109,12 @@ pub fn attention(q: &[f32], k: &[f32], v: &[f32], out: &mut [f32], shape: Attent
                     softmax_rows(out, keys);
                 });
                 parallel::for_each_chunk(&mut scores, plane, |o, out| mix_heads(&mixed, &th2[o * heads..][..heads], out, None, th2_bias[o]));
-                &scores
             }
-        };
+        }
+        let probabilities: Vec<E> = from_f32_vec(scores);
         parallel::for_each_task(heads, |h| {
             let v_h = Matrix { data: &v[h * value_dim..], rows: keys, cols: value_dim, row_stride: v_width, col_stride: 1 };
-            let v_h = pack_panels(v_h);
+            let v_h: Vec<E> = pack_panels(v_h);
             // SAFETY: `A_h` is `queries x keys`, `v_h` `keys x value_dim` in panels, and head
             // `h`'s columns of this image's rows of `out` are this task's alone.
             unsafe {
@@ -130,7 +133,7 @@ pub fn attention(q: &[f32], k: &[f32], v: &[f32], out: &mut [f32], shape: Attent
                 })
             };
         });
-        buffers::give(scores);
+        buffers::give(probabilities);
     }
     buffers::give(mixed);
 }

@@ -19,29 +19,30 @@ use std::mem::MaybeUninit;
 
 use super::depthwise::{Geometry, Source, depthwise_row, pitch, repitched};
 use super::matmul::Epilogue;
+use super::lanes::Element;
 use super::microkernel::{self, PANEL, Panels};
 use super::pointwise::{PackedWeight, packed_block};
 use super::{buffers, parallel};
 
 /// The FFN's folded weights, as the kernels read them.
 #[derive(Debug, Clone, Copy)]
-pub struct MlpWeights<'a> {
+pub struct MlpWeights<'a, E = f32> {
     /// `fc1`, `[in, hidden]` in panels.
-    pub fc1: PackedWeight<'a>,
+    pub fc1: PackedWeight<'a, E>,
     /// `[hidden]`.
-    pub fc1_bias: &'a [f32],
+    pub fc1_bias: &'a [E],
     /// `mid`'s depthwise taps, `[3, 3, hidden]`.
-    pub mid: &'a [f32],
+    pub mid: &'a [E],
     /// `[hidden]`.
-    pub mid_bias: &'a [f32],
+    pub mid_bias: &'a [E],
     /// `fc2`, `[hidden, in]` in panels.
-    pub fc2: PackedWeight<'a>,
+    pub fc2: PackedWeight<'a, E>,
     /// `[in]`.
-    pub fc2_bias: &'a [f32],
+    pub fc2_bias: &'a [E],
 }
 
 /// `x: [batch, height, width, channels]`; returns `x + fc2(gelu(mid(gelu(fc1(x)))))`, same shape.
-pub fn conv_mlp_residual(x: &[f32], [batch, height, width]: [usize; 3], w: MlpWeights) -> Vec<f32> {
+pub fn conv_mlp_residual<E: Element>(x: &[E], [batch, height, width]: [usize; 3], w: MlpWeights<E>) -> Vec<E> {
     let (c, hidden) = (w.fc1.depth, w.fc1.out_channels);
     assert!(w.fc2.depth == hidden && w.fc2.out_channels == c, "conv mlp: fc2 shape");
     let panels_of = |out: usize, depth: usize| out.next_multiple_of(PANEL) * depth;
@@ -52,7 +53,7 @@ pub fn conv_mlp_residual(x: &[f32], [batch, height, width]: [usize; 3], w: MlpWe
     if len == 0 {
         return Vec::new();
     }
-    let pitch = pitch(hidden);
+    let pitch = pitch::<E>(hidden);
     let taps = repitched(w.mid, hidden, pitch);
     let walk = Walk { x, width, height, c, hidden, pitch, taps: &taps, w };
     // One walk per thread and image: each one recomputes a single row of `fc1` (the row above
@@ -80,48 +81,50 @@ thread_local! {
     /// Each thread's ring and depthwise row, kept from call to call: allocated and freed on
     /// every call, blocks of this size made glibc trim and regrow its heap, and every other
     /// kernel of the pass then page-faulted on fresh pages (the stem and the downsamplings
-    /// 10-22% slower).
+    /// 10-22% slower). Stored as `f32`, read as the walk's element type.
     static SCRATCH: Cell<Vec<f32>> = const { Cell::new(Vec::new()) };
 }
 
 /// `values` as a slice to write into.
-fn as_uninit(values: &mut [f32]) -> &mut [MaybeUninit<f32>] {
-    // SAFETY: `f32` and `MaybeUninit<f32>` have the same layout, and only initialised values
+fn as_uninit<E>(values: &mut [E]) -> &mut [MaybeUninit<E>] {
+    // SAFETY: `E` and `MaybeUninit<E>` have the same layout, and only initialised values
     // are written through the result.
-    unsafe { &mut *(std::ptr::from_mut(values) as *mut [MaybeUninit<f32>]) }
+    unsafe { &mut *(std::ptr::from_mut(values) as *mut [MaybeUninit<E>]) }
 }
 
 /// One image's rows and the scratch rows they pass through.
-struct Walk<'a> {
-    x: &'a [f32],
+struct Walk<'a, E> {
+    x: &'a [E],
     width: usize,
     height: usize,
     c: usize,
     hidden: usize,
     /// Values between two pixels of a ring row (and two depthwise taps).
     pitch: usize,
-    taps: &'a [f32],
-    w: MlpWeights<'a>,
+    taps: &'a [E],
+    w: MlpWeights<'a, E>,
 }
 
-impl Walk<'_> {
+impl<E: Element> Walk<'_, E> {
     /// Output rows `rows` of `image` into `dst` (the whole output).
     ///
     /// # Safety
     /// `dst` must be valid for the whole output's writes, and no one else may write these rows
     /// during the call.
-    unsafe fn rows(&self, image: usize, rows: std::ops::Range<usize>, dst: parallel::SharedPtr<f32>) {
+    unsafe fn rows(&self, image: usize, rows: std::ops::Range<usize>, dst: parallel::SharedPtr<E>) {
         let (width, c, hidden, pitch) = (self.width, self.c, self.hidden, self.pitch);
         let row_len = width * c;
         let x = &self.x[image * self.height * row_len..][..self.height * row_len];
         let mut scratch = SCRATCH.take();
         let needed = 3 * width * pitch + width * hidden;
+        let needed_f32 = (needed * size_of::<E>()).div_ceil(size_of::<f32>());
         // Grown with zeros, so that the pitch's padding, which no kernel reads, is initialised
         // too; kept from the last call otherwise (every value the walk reads it writes first).
-        if scratch.len() < needed {
-            scratch.resize(needed, 0.0);
+        if scratch.len() < needed_f32 {
+            scratch.resize(needed_f32, 0.0);
         }
-        let (ring, mid) = scratch[..needed].split_at_mut(3 * width * pitch);
+        let values: &mut [E] = bytemuck::cast_slice_mut(&mut scratch[..needed_f32]);
+        let (ring, mid) = values[..needed].split_at_mut(3 * width * pitch);
         let slot = |iy: usize| (iy % 3) * width * pitch;
         let first_needed = rows.start.saturating_sub(1);
         for iy in first_needed..=rows.start {
@@ -162,7 +165,7 @@ impl Walk<'_> {
     ///
     /// # Safety
     /// `dst` must be valid for `width * pitch` writes.
-    unsafe fn fc1_row(&self, x_row: &[f32], dst: *mut f32) {
+    unsafe fn fc1_row(&self, x_row: &[E], dst: *mut E) {
         // SAFETY: `x_row` is `width` pixels of `c`, the panels `c x hidden` (asserted by the
         // caller), `dst` the caller's.
         unsafe {

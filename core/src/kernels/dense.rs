@@ -10,6 +10,7 @@ use std::mem::MaybeUninit;
 
 use super::depthwise::Geometry;
 use super::matmul::Epilogue;
+use super::lanes::Element;
 use super::microkernel::PANEL;
 use super::pointwise::{PackedWeight, packed_block};
 use super::{buffers, parallel};
@@ -20,7 +21,7 @@ const PIXELS_PER_BLOCK: usize = 256;
 
 /// `x: [batch, height, width, in]`, `weight` in panels over the depth `(ky, kx, in)`, `bias:
 /// [out]`; returns `[batch, out_h, out_w, out]`, GELU applied when `gelu` is set.
-pub fn dense_conv3x3(x: &[f32], g: Geometry, weight: PackedWeight, bias: &[f32], gelu: bool) -> Vec<f32> {
+pub fn dense_conv3x3<E: Element>(x: &[E], g: Geometry, weight: PackedWeight<E>, bias: &[E], gelu: bool) -> Vec<E> {
     let cin = g.channels;
     let patch = 9 * cin;
     let cout = bias.len();
@@ -34,7 +35,7 @@ pub fn dense_conv3x3(x: &[f32], g: Geometry, weight: PackedWeight, bias: &[f32],
     let total_pixels = g.batch * pixels_per_image;
     // Sized from one image, so that a batch is cut as its images would be alone.
     let block_pixels = PIXELS_PER_BLOCK.min(pixels_per_image.div_ceil(parallel::current_threads())).max(1);
-    let write_block = |block: usize, out_block: &mut [MaybeUninit<f32>]| {
+    let write_block = |block: usize, out_block: &mut [MaybeUninit<E>]| {
         let first = block * block_pixels;
         let pixels = out_block.len() / cout;
         let mut patches = buffers::take(pixels * patch);
@@ -55,7 +56,7 @@ pub fn dense_conv3x3(x: &[f32], g: Geometry, weight: PackedWeight, bias: &[f32],
 /// Writes the patches of the pixels from `first` on (as many as `patches` holds): for each
 /// kernel row, the three taps' channel vectors side by side, zeros in the padding. Walked one
 /// output row segment at a time, kernel row by kernel row.
-fn gather_patches(patches: &mut [MaybeUninit<f32>], x: &[f32], g: Geometry, first: usize) {
+fn gather_patches<E: Element>(patches: &mut [MaybeUninit<E>], x: &[E], g: Geometry, first: usize) {
     let (out_h, out_w) = g.output_size();
     let patch = 9 * g.channels;
     let (mut image, mut oy, mut ox) = (first / (out_h * out_w), first / out_w % out_h, first % out_w);
@@ -74,10 +75,10 @@ fn gather_patches(patches: &mut [MaybeUninit<f32>], x: &[f32], g: Geometry, firs
 
 /// The patches of output pixels `first_column..` of row `oy` of `image`, one per `9 · in`
 /// values of `segment`.
-fn gather_segment(segment: &mut [MaybeUninit<f32>], x: &[f32], g: Geometry, image: usize, oy: usize, first_column: usize) {
+fn gather_segment<E: Element>(segment: &mut [MaybeUninit<E>], x: &[E], g: Geometry, image: usize, oy: usize, first_column: usize) {
     let cin = g.channels;
     let run = 3 * cin;
-    let zero = |values: &mut [MaybeUninit<f32>]| values.iter_mut().for_each(|v| _ = v.write(0.0));
+    let zero = |values: &mut [MaybeUninit<E>]| values.iter_mut().for_each(|v| _ = v.write(E::ZERO));
     for ky in 0..3 {
         let iy = (oy * g.stride + ky).checked_sub(1).filter(|&iy| iy < g.height);
         let row = iy.map(|iy| &x[(image * g.height + iy) * g.width * cin..][..g.width * cin]);
@@ -106,8 +107,8 @@ fn gather_segment(segment: &mut [MaybeUninit<f32>], x: &[f32], g: Geometry, imag
 /// `dst.write_copy_of_slice(src)`, as a few register moves for the stem's 9-value runs (3
 /// pixels of 3 channels) rather than a `memcpy` call.
 #[inline(always)]
-fn copy_run(dst: &mut [MaybeUninit<f32>], src: &[f32]) {
-    match (<&mut [MaybeUninit<f32>; 9]>::try_from(&mut *dst), <&[f32; 9]>::try_from(src)) {
+fn copy_run<E: Element>(dst: &mut [MaybeUninit<E>], src: &[E]) {
+    match (<&mut [MaybeUninit<E>; 9]>::try_from(&mut *dst), <&[E; 9]>::try_from(src)) {
         (Ok(dst), Ok(src)) => *dst = src.map(MaybeUninit::new),
         _ => _ = dst.write_copy_of_slice(src),
     }

@@ -9,9 +9,9 @@ use super::parallel;
 
 /// A read-only matrix view: element `(r, c)` is `data[r * row_stride + c * col_stride]`.
 #[derive(Debug, Clone, Copy)]
-pub struct Matrix<'a> {
+pub struct Matrix<'a, T = f32> {
     /// Backing storage.
-    pub data: &'a [f32],
+    pub data: &'a [T],
     /// Rows.
     pub rows: usize,
     /// Columns.
@@ -22,15 +22,15 @@ pub struct Matrix<'a> {
     pub col_stride: usize,
 }
 
-impl<'a> Matrix<'a> {
+impl<'a, T> Matrix<'a, T> {
     /// A row-major `rows × cols` matrix.
-    pub fn row_major(data: &'a [f32], rows: usize, cols: usize) -> Matrix<'a> {
+    pub fn row_major(data: &'a [T], rows: usize, cols: usize) -> Matrix<'a, T> {
         Matrix { data, rows, cols, row_stride: cols, col_stride: 1 }
     }
 
     /// The `rows × cols` matrix whose transpose `data` holds row-major: PyTorch's `[out, in]`
     /// weight as the product's `[in, out]`.
-    pub fn transposed(data: &'a [f32], rows: usize, cols: usize) -> Matrix<'a> {
+    pub fn transposed(data: &'a [T], rows: usize, cols: usize) -> Matrix<'a, T> {
         Matrix { data, rows, cols, row_stride: 1, col_stride: rows }
     }
 
@@ -44,9 +44,9 @@ impl<'a> Matrix<'a> {
 
 /// What happens around the product `a · b` in the destination.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Epilogue<'a> {
+pub struct Epilogue<'a, E = f32> {
     /// Added to every row (a convolution's folded bias).
-    pub bias: Option<&'a [f32]>,
+    pub bias: Option<&'a [E]>,
     /// Keep the destination's contents and add to them (a residual connection).
     pub accumulate: bool,
     /// Apply GELU to the result.

@@ -37,11 +37,9 @@
 
 use std::mem::MaybeUninit;
 
-use pulp::{Simd, WithSimd};
-
-use super::gelu::gelu_f32s;
+use super::gelu::gelu_lanes;
+use super::lanes::{Element, Lanes, WithLanes};
 use super::matmul::Matrix;
-use super::simd;
 
 /// Columns of one panel (and of one tile).
 pub const PANEL: usize = 16;
@@ -49,21 +47,29 @@ pub const PANEL: usize = 16;
 pub const TILE_ROWS: usize = 6;
 /// Depth walked per pass over a panel.
 const DEPTH_BLOCK: usize = 256;
-/// Values of `a` one group of rows may span (96 KiB, well inside L2).
-const ROW_GROUP_VALUES: usize = 24 * 1024;
+/// Depth steps an `f16` tile sums in its registers before adding them into `f32` sums. A
+/// running `f16` sum rounds at 4.9e-4 of itself on every step: summed whole in `f16` (and on
+/// top of the residual), the products took the logits 0.7-1.8% from PyTorch's (S0-S2, seeded
+/// batch); in runs of 64 with the residual and the runs summed in `f32`, 0.16-0.43%. A run costs
+/// 2 conversions, 2 additions, 2 loads and 2 stores per vector, against 64 multiply-adds.
+const HALF_SUM: usize = 64;
+/// Bytes of `a` one group of rows may span (96 KiB, well inside L2).
+const ROW_GROUP_BYTES: usize = 96 * 1024;
+/// Bytes of one cache line.
+const LINE_BYTES: usize = 64;
 
 /// A product `dst[m, n] (+)= a[m, k] · b[k, n]`, `a` and `dst` row-major, `b` in panels
 /// ([`pack_panels`]), the last one padded when `n` is no multiple of [`PANEL`].
 #[derive(Debug, Clone, Copy)]
-pub struct Panels {
+pub struct Panels<E> {
     /// `a[i, p]` at `a + i * a_row_stride + p`.
-    pub a: *const f32,
+    pub a: *const E,
     /// Elements between two rows of `a`.
     pub a_row_stride: usize,
     /// `b[p, j]` at `b + j / PANEL * k * PANEL + p * PANEL + j % PANEL`.
-    pub b: *const f32,
+    pub b: *const E,
     /// `dst[i, j]` at `dst + i * dst_row_stride + j`.
-    pub dst: *mut f32,
+    pub dst: *mut E,
     /// Elements between two rows of `dst`.
     pub dst_row_stride: usize,
     /// Rows of `a` and `dst`.
@@ -73,21 +79,22 @@ pub struct Panels {
     /// Columns of `dst` (and of `b`, whose panels cover them rounded up to [`PANEL`]).
     pub n: usize,
     /// `bias[j]` at `bias + j`, added to every row, if any.
-    pub bias: Option<*const f32>,
+    pub bias: Option<*const E>,
     /// Add to `dst`'s contents (else overwrite them).
     pub accumulate: bool,
     /// GELU on the result.
     pub gelu: bool,
 }
 
-/// The product's `b: [k, n]` in panels: panel `j / PANEL` holds rows `0..k` of columns
+/// The product's `b: [k, n]` in panels of `E`: panel `j / PANEL` holds rows `0..k` of columns
 /// `j..j + PANEL`, one row after the other; the columns past `n` in the last panel are zero.
 /// The convolution weights are packed once at load time (PyTorch's `[out, in]` through
-/// [`Matrix::transposed`]), the attention's `k_hᵀ` and `v_h` on every call.
-pub fn pack_panels(b: Matrix) -> Vec<f32> {
+/// [`Matrix::transposed`], rounded to `f16` for `Precision::F16`), the attention's `k_hᵀ` and
+/// `v_h` on every call.
+pub fn pack_panels<T: Element, E: Element>(b: Matrix<T>) -> Vec<E> {
     assert!(b.in_bounds(), "pack_panels: view out of bounds");
     let (k, n) = (b.rows, b.cols);
-    let mut panels = vec![0f32; n.next_multiple_of(PANEL) * k];
+    let mut panels = vec![E::ZERO; n.next_multiple_of(PANEL) * k];
     if k == 0 {
         return panels;
     }
@@ -96,14 +103,17 @@ pub fn pack_panels(b: Matrix) -> Vec<f32> {
         let width = PANEL.min(n - first_column);
         for (p, row) in values.chunks_exact_mut(PANEL).enumerate() {
             let start = p * b.row_stride + first_column * b.col_stride;
-            if b.col_stride == 1 {
-                row[..width].copy_from_slice(&b.data[start..start + width]);
-            } else {
-                row[..width].iter_mut().enumerate().for_each(|(lane, w)| *w = b.data[start + lane * b.col_stride]);
-            }
+            row[..width].iter_mut().enumerate().for_each(|(lane, w)| *w = convert(b.data[start + lane * b.col_stride]));
         }
     }
     panels
+}
+
+/// `value` as `E`: itself when `T` is `E`, else through `f32`.
+#[inline(always)]
+fn convert<T: Element, E: Element>(value: T) -> E {
+    // `f32` is the only type that is not `HALF`, `f16` the only one that is.
+    if T::HALF == E::HALF { bytemuck::cast(value) } else { E::from_f32(value.to_f32()) }
 }
 
 /// Runs the product.
@@ -112,23 +122,23 @@ pub fn pack_panels(b: Matrix) -> Vec<f32> {
 /// Every element the fields name must be valid (`dst` for writes, used by no one else during
 /// the call, initialised if `accumulate`; `b` for the whole of its last panel, and `bias` for
 /// `n` values); `k > 0`.
-pub unsafe fn multiply(product: Panels) {
+pub unsafe fn multiply<E: Element>(product: Panels<E>) {
     debug_assert!(product.k > 0);
-    simd::arch().dispatch(product);
+    E::dispatch(product);
 }
 
-impl WithSimd for Panels {
+impl<E: Element> WithLanes<E> for Panels<E> {
     type Output = ();
 
     #[inline(always)]
-    fn with_simd<S: Simd>(self, simd: S) {
+    fn with_lanes<L: Lanes<Value = E>>(self, lanes: L) {
         // SAFETY: the caller's guarantees (`multiply`); a panel is `PANEL / lanes` vectors.
         unsafe {
-            match S::F32_LANES {
-                16 => drive::<S, 1>(simd, self),
-                8 => drive::<S, 2>(simd, self),
-                4 => drive::<S, 4>(simd, self),
-                _ => drive::<S, PANEL>(simd, self),
+            match L::LANES {
+                16 => drive::<L, 1>(lanes, self),
+                8 => drive::<L, 2>(lanes, self),
+                4 => drive::<L, 4>(lanes, self),
+                _ => drive::<L, PANEL>(lanes, self),
             }
         }
     }
@@ -136,19 +146,20 @@ impl WithSimd for Panels {
 
 /// How a tile's registers start.
 #[derive(Clone, Copy)]
-enum Start {
+enum Start<E> {
     /// The bias (or zero when there is none).
-    Bias(Option<*const f32>),
+    Bias(Option<*const E>),
     /// `dst`'s contents, plus the bias if there is one.
-    Dst(Option<*const f32>),
+    Dst(Option<*const E>),
 }
 
 /// The blocks of depth, groups of rows and panels, in that order (`VECTORS` vectors of
-/// `S::F32_LANES` make a panel).
+/// `L::LANES` make a panel).
 #[inline(always)]
-unsafe fn drive<S: Simd, const VECTORS: usize>(simd: S, p: Panels) {
-    debug_assert_eq!(VECTORS * S::F32_LANES, PANEL);
-    let group_rows = (ROW_GROUP_VALUES / DEPTH_BLOCK.min(p.k)).max(TILE_ROWS) / TILE_ROWS * TILE_ROWS;
+unsafe fn drive<L: Lanes, const VECTORS: usize>(lanes: L, p: Panels<L::Value>) {
+    debug_assert_eq!(VECTORS * L::LANES, PANEL);
+    let row_group_values = ROW_GROUP_BYTES / size_of::<L::Value>();
+    let group_rows = (row_group_values / DEPTH_BLOCK.min(p.k)).max(TILE_ROWS) / TILE_ROWS * TILE_ROWS;
     let mut depth = 0;
     while depth < p.k {
         let block = DEPTH_BLOCK.min(p.k - depth);
@@ -175,6 +186,7 @@ unsafe fn drive<S: Simd, const VECTORS: usize>(simd: S, p: Panels) {
                         (true, true) => Start::Dst(bias),
                         (false, _) => Start::Dst(None),
                     };
+                    let lines = if next.is_null() { 0 } else { block * PANEL * size_of::<L::Value>() / LINE_BYTES };
                     let tile = Tile {
                         a: p.a.add(first_row * p.a_row_stride + depth),
                         a_row_stride: p.a_row_stride,
@@ -185,9 +197,9 @@ unsafe fn drive<S: Simd, const VECTORS: usize>(simd: S, p: Panels) {
                         depth: block,
                         start,
                         gelu: last && p.gelu,
-                        prefetch: (next, if next.is_null() { 0 } else { block }),
+                        prefetch: (next.cast(), lines),
                     };
-                    panel_rows::<S, VECTORS>(simd, rows, tile);
+                    panel_rows::<L, VECTORS>(lanes, rows, tile);
                 }
             }
             first_row += rows;
@@ -198,25 +210,25 @@ unsafe fn drive<S: Simd, const VECTORS: usize>(simd: S, p: Panels) {
 
 /// One tile's operands: `a` and `dst` at its first row, `b` and `dst` at its first column.
 #[derive(Clone, Copy)]
-struct Tile {
-    a: *const f32,
+struct Tile<E> {
+    a: *const E,
     a_row_stride: usize,
-    b: *const f32,
-    dst: *mut f32,
+    b: *const E,
+    dst: *mut E,
     dst_row_stride: usize,
     /// Columns of `dst`: [`PANEL`], or fewer in a last panel.
     width: usize,
     depth: usize,
-    start: Start,
+    start: Start<E>,
     gelu: bool,
-    /// `(first, lines)`: the cache lines to prefetch, one per depth step, `lines` lines of 64
-    /// bytes from `first` (none when `lines` is 0).
-    prefetch: (*const f32, usize),
+    /// `(first, lines)`: the cache lines to prefetch, `lines` lines of [`LINE_BYTES`] from
+    /// `first` (none when `lines` is 0), one per depth step while they last.
+    prefetch: (*const u8, usize),
 }
 
-impl Tile {
+impl<E> Tile<E> {
     /// The same tile `rows` rows further down.
-    unsafe fn down(self, rows: usize) -> Tile {
+    unsafe fn down(self, rows: usize) -> Tile<E> {
         // SAFETY: the caller stays inside the product's rows.
         unsafe { Tile { a: self.a.add(rows * self.a_row_stride), dst: self.dst.add(rows * self.dst_row_stride), ..self } }
     }
@@ -226,27 +238,27 @@ impl Tile {
 /// tile names for prefetching are shared out between the tiles, so that the requests spread
 /// over the whole panel block's work instead of queueing up behind the first tile.
 #[inline(always)]
-unsafe fn panel_rows<S: Simd, const VECTORS: usize>(simd: S, rows: usize, tile: Tile) {
+unsafe fn panel_rows<L: Lanes, const VECTORS: usize>(lanes: L, rows: usize, tile: Tile<L::Value>) {
     let full = rows / TILE_ROWS * TILE_ROWS;
     let (first_line, lines) = tile.prefetch;
     let share = lines.div_ceil(rows.div_ceil(TILE_ROWS));
-    let part = |index: usize, tile: Tile| {
+    let part = |index: usize, tile: Tile<L::Value>| {
         let skip = (index * share).min(lines);
-        Tile { prefetch: (first_line.wrapping_add(skip * PANEL), share.min(lines - skip)), ..tile }
+        Tile { prefetch: (first_line.wrapping_add(skip * LINE_BYTES), share.min(lines - skip)), ..tile }
     };
     // SAFETY: every tile lies inside the caller's rows.
     unsafe {
         for row in (0..full).step_by(TILE_ROWS) {
-            multiply_tile::<S, TILE_ROWS, VECTORS>(simd, part(row / TILE_ROWS, tile.down(row)));
+            multiply_tile::<L, TILE_ROWS, VECTORS>(lanes, part(row / TILE_ROWS, tile.down(row)));
         }
         let tail = part(full / TILE_ROWS, tile.down(full));
         match rows - full {
             0 => {}
-            1 => multiply_tile::<S, 1, VECTORS>(simd, tail),
-            2 => multiply_tile::<S, 2, VECTORS>(simd, tail),
-            3 => multiply_tile::<S, 3, VECTORS>(simd, tail),
-            4 => multiply_tile::<S, 4, VECTORS>(simd, tail),
-            _ => multiply_tile::<S, 5, VECTORS>(simd, tail),
+            1 => multiply_tile::<L, 1, VECTORS>(lanes, tail),
+            2 => multiply_tile::<L, 2, VECTORS>(lanes, tail),
+            3 => multiply_tile::<L, 3, VECTORS>(lanes, tail),
+            4 => multiply_tile::<L, 4, VECTORS>(lanes, tail),
+            _ => multiply_tile::<L, 5, VECTORS>(lanes, tail),
         }
     }
 }
@@ -255,56 +267,103 @@ unsafe fn panel_rows<S: Simd, const VECTORS: usize>(simd: S, rows: usize, tile: 
 /// narrower than a panel runs on a copy of its rows of `dst` and of its bias, padded to the
 /// panel ([`Staged`]); the panel's padding columns are zero, the copy's extra columns unused.
 #[inline(always)]
-unsafe fn multiply_tile<S: Simd, const ROWS: usize, const VECTORS: usize>(simd: S, tile: Tile) {
+unsafe fn multiply_tile<L: Lanes, const ROWS: usize, const VECTORS: usize>(lanes: L, tile: Tile<L::Value>) {
     let mut staged = MaybeUninit::uninit();
     // SAFETY: the caller's tile, `ROWS` rows high.
     let t = if tile.width < PANEL { unsafe { stage(&mut staged, tile, ROWS) } } else { tile };
-    let lanes = S::F32_LANES;
-    let load = |ptr: *const f32| unsafe { std::ptr::read_unaligned(ptr.cast::<S::f32s>()) };
-    let zero = simd.splat_f32s(0.0);
+    let width = L::LANES;
+    let zero = lanes.splat(0.0);
     let mut acc = [[zero; VECTORS]; ROWS];
+    // In `f16`, `wide` holds `f32` sums beside the registers' `f16` ones: what `dst` held (a
+    // residual, or the sum of the depth blocks before this one), and the registers' runs of
+    // [`HALF_SUM`] steps; each output is rounded to `f16` once, at the end. (The `f32` path
+    // never touches it: its loops stay as small as LLVM unrolls whole, which keeps `acc` in
+    // registers.)
+    let mut wide = [[0f32; PANEL]; ROWS];
+    let dst_in_wide = L::Value::HALF && matches!(t.start, Start::Dst(_));
     // SAFETY: the tile's rows, columns and depth lie inside the caller's operands.
     unsafe {
+        let start = match t.start {
+            Start::Dst(bias) if dst_in_wide => {
+                for r in 0..ROWS {
+                    for v in 0..VECTORS {
+                        lanes.add_to_wide(wide[r].as_mut_ptr().add(v * width), lanes.load(t.dst.add(r * t.dst_row_stride + v * width)));
+                    }
+                }
+                Start::Bias(bias)
+            }
+            start => start,
+        };
         for (r, row) in acc.iter_mut().enumerate() {
             for (v, value) in row.iter_mut().enumerate() {
-                let dst = || load(t.dst.add(r * t.dst_row_stride + v * lanes));
-                *value = match t.start {
+                let dst = || lanes.load(t.dst.add(r * t.dst_row_stride + v * width));
+                *value = match start {
                     Start::Bias(None) => zero,
-                    Start::Bias(Some(bias)) => load(bias.add(v * lanes)),
+                    Start::Bias(Some(bias)) => lanes.load(bias.add(v * width)),
                     Start::Dst(None) => dst(),
-                    Start::Dst(Some(bias)) => simd.add_f32s(dst(), load(bias.add(v * lanes))),
+                    Start::Dst(Some(bias)) => lanes.add(dst(), lanes.load(bias.add(v * width))),
                 };
             }
         }
         // The tile's share of the lines to prefetch, a quad's worth at a time (the last quad
         // may ask for up to three lines past the share: hints, which never fault).
         let (first_line, lines) = t.prefetch;
+        let line = |index: usize| first_line.wrapping_add(index * LINE_BYTES);
+        // In `f16`, the registers sum `HALF_SUM` depth steps at most, then move into `f32`
+        // (`wide`); in `f32` they sum the whole depth.
+        let run = if L::Value::HALF { HALF_SUM } else { t.depth };
         let mut step = 0;
         while step + QUAD <= t.depth {
             if step < lines {
-                (step..step + QUAD).for_each(|line| prefetch(first_line.wrapping_add(line * PANEL)));
+                (step..step + QUAD).for_each(|index| prefetch(line(index)));
             }
-            let quads: [Quad; ROWS] = std::array::from_fn(|r| Quad::load::<S>(t.a.add(r * t.a_row_stride + step)));
+            let quads: [L::Quad; ROWS] = std::array::from_fn(|r| lanes.quad(t.a.add(r * t.a_row_stride + step)));
             let b = t.b.add(step * PANEL);
-            quad_step::<S, ROWS, VECTORS, 0>(simd, &mut acc, &quads, b);
-            quad_step::<S, ROWS, VECTORS, 1>(simd, &mut acc, &quads, b.add(PANEL));
-            quad_step::<S, ROWS, VECTORS, 2>(simd, &mut acc, &quads, b.add(2 * PANEL));
-            quad_step::<S, ROWS, VECTORS, 3>(simd, &mut acc, &quads, b.add(3 * PANEL));
+            quad_step::<L, ROWS, VECTORS, 0>(lanes, &mut acc, &quads, b);
+            quad_step::<L, ROWS, VECTORS, 1>(lanes, &mut acc, &quads, b.add(PANEL));
+            quad_step::<L, ROWS, VECTORS, 2>(lanes, &mut acc, &quads, b.add(2 * PANEL));
+            quad_step::<L, ROWS, VECTORS, 3>(lanes, &mut acc, &quads, b.add(3 * PANEL));
             step += QUAD;
+            if L::Value::HALF && step % run == 0 && step < t.depth {
+                for r in 0..ROWS {
+                    for v in 0..VECTORS {
+                        lanes.add_to_wide(wide[r].as_mut_ptr().add(v * width), acc[r][v]);
+                        acc[r][v] = zero;
+                    }
+                }
+            }
         }
         while step < t.depth {
             if step < lines {
-                prefetch(first_line.wrapping_add(step * PANEL));
+                prefetch(line(step));
             }
-            let quads: [Quad; ROWS] = std::array::from_fn(|r| Quad::one(t.a.add(r * t.a_row_stride + step)));
-            quad_step::<S, ROWS, VECTORS, 0>(simd, &mut acc, &quads, t.b.add(step * PANEL));
+            let quads: [L::Quad; ROWS] = std::array::from_fn(|r| lanes.quad_of_one(t.a.add(r * t.a_row_stride + step)));
+            quad_step::<L, ROWS, VECTORS, 0>(lanes, &mut acc, &quads, t.b.add(step * PANEL));
             step += 1;
         }
+        if dst_in_wide || (L::Value::HALF && t.depth > run) {
+            for r in 0..ROWS {
+                for v in 0..VECTORS {
+                    acc[r][v] = lanes.add_wide(wide[r].as_ptr().add(v * width), acc[r][v]);
+                }
+            }
+        }
+        // In `f16`, GELU runs on the stored tile: with it in the loop over `acc`, LLVM kept
+        // `acc` on the stack, stored after every multiply-add.
+        let gelu_in_registers = t.gelu && !L::Value::HALF;
         for (r, row) in acc.iter().enumerate() {
             let out = t.dst.add(r * t.dst_row_stride);
             for (v, &value) in row.iter().enumerate() {
-                let value = if t.gelu { gelu_f32s(simd, value) } else { value };
-                std::ptr::write_unaligned(out.add(v * lanes).cast::<S::f32s>(), value);
+                let value = if gelu_in_registers { gelu_lanes(lanes, value) } else { value };
+                lanes.store(out.add(v * width), value);
+            }
+        }
+        if t.gelu && L::Value::HALF {
+            for r in 0..ROWS {
+                let out = t.dst.add(r * t.dst_row_stride);
+                for v in 0..VECTORS {
+                    lanes.store(out.add(v * width), gelu_lanes(lanes, lanes.load(out.add(v * width))));
+                }
             }
         }
         if tile.width < PANEL {
@@ -313,110 +372,48 @@ unsafe fn multiply_tile<S: Simd, const ROWS: usize, const VECTORS: usize>(simd: 
     }
 }
 
-/// Depth steps one [`Quad`] covers.
+/// Depth steps one quad ([`Lanes::Quad`]) covers. On aarch64 a quad is one NEON register,
+/// and each step's multiply-adds take their lane of it (`fmla v.4s, v.4s, v.s[i]`, or
+/// `v.8h, v.8h, v.h[i]` in `f16`): one load per row every four steps instead of a
+/// load-and-broadcast (`ld1r`) per row and step, and (as LLVM compiles it) the accumulators
+/// stay in registers, where the one-step loop also stored all 24 to the stack on every step. A
+/// main loop of 124 instructions per 96 `fmla` against 63 per 24: S0's pass went from 305 to
+/// 197 million instructions, L's from 1816 to 1078 (`core/scripts/aarch64-insn.sh`, with the
+/// prefetch below once per quad). Elsewhere each value is broadcast from memory when its step
+/// needs it (x86's `vbroadcastss` is a load). The same multiply-adds in the same order either
+/// way.
 const QUAD: usize = 4;
-
-/// Four consecutive values of one row of `a`, for four depth steps. On aarch64 they are one
-/// NEON register, and each step's multiply-adds take their lane of it (`fmla v.4s, v.4s,
-/// v.s[i]`): one load per row every four steps instead of a load-and-broadcast (`ld1r`) per
-/// row and step, and (as LLVM compiles it) the accumulators stay in registers, where the
-/// one-step loop also stored all 24 to the stack on every step. A main loop of 124
-/// instructions per 96 `fmla` against 63 per 24: S0's pass went from 305 to 197 million
-/// instructions, L's from 1816 to 1078 (`core/scripts/aarch64-insn.sh`, with the prefetch
-/// below once per quad). Elsewhere each value is broadcast from memory when its step needs it
-/// (x86's `vbroadcastss` is a load). The same multiply-adds in the same order either way.
-#[derive(Clone, Copy)]
-struct Quad {
-    values: *const f32,
-    #[cfg(target_arch = "aarch64")]
-    vector: std::arch::aarch64::float32x4_t,
-}
-
-impl Quad {
-    /// The four values from `values` on.
-    ///
-    /// # Safety
-    /// `values` must point at four readable values.
-    #[inline(always)]
-    unsafe fn load<S: Simd>(values: *const f32) -> Quad {
-        // SAFETY: the caller's four values.
-        #[cfg(target_arch = "aarch64")]
-        let vector = unsafe {
-            if Quad::in_register::<S>() { std::arch::aarch64::vld1q_f32(values) } else { std::arch::aarch64::vdupq_n_f32(0.0) }
-        };
-        Quad {
-            values,
-            #[cfg(target_arch = "aarch64")]
-            vector,
-        }
-    }
-
-    /// The value at `value` in every lane: a quad of which only lane 0 is read (the steps
-    /// after the last whole quad).
-    ///
-    /// # Safety
-    /// `value` must be readable.
-    #[inline(always)]
-    unsafe fn one(value: *const f32) -> Quad {
-        Quad {
-            values: value,
-            // SAFETY: the caller's value.
-            #[cfg(target_arch = "aarch64")]
-            vector: unsafe { std::arch::aarch64::vld1q_dup_f32(value) },
-        }
-    }
-
-    /// Whether quads of `S` are held in a register (NEON's 4 lanes), not read from memory.
-    #[inline(always)]
-    const fn in_register<S: Simd>() -> bool {
-        cfg!(target_arch = "aarch64") && S::F32_LANES == 4
-    }
-
-    /// Value `LANE` broadcast to every lane of `S`'s vector.
-    ///
-    /// # Safety
-    /// Value `LANE` must be readable (lane 0 only, for a quad from [`Quad::one`]).
-    #[inline(always)]
-    unsafe fn lane<S: Simd, const LANE: i32>(self, simd: S) -> S::f32s {
-        #[cfg(target_arch = "aarch64")]
-        if Quad::in_register::<S>() {
-            // SAFETY: with 4 lanes `S::f32s` is NEON's `float32x4_t` (pulp's `f32x4`).
-            return unsafe { std::mem::transmute_copy(&std::arch::aarch64::vdupq_laneq_f32::<LANE>(self.vector)) };
-        }
-        // SAFETY: the caller's guarantee.
-        simd.splat_f32s(unsafe { *self.values.add(LANE as usize) })
-    }
-}
 
 /// One depth step of a tile: `acc[r][v] += a[r, step] · b[step, v]` with `a`'s values lane
 /// `LANE` of the rows' quads and `b` the panel's row of the step. Where a quad is a register
-/// (NEON), vector by vector of the panel, so that one weight vector is live beside the 24
-/// accumulators and 6 quads (30 of NEON's 32 registers); elsewhere row by row with the
-/// panel's vectors loaded first, so that one broadcast is live beside the accumulators and
-/// the weights (15 of AVX2's 16). Each accumulator gets the same multiply-add either way.
+/// (NEON), vector by vector of the panel, so that one weight vector is live beside the
+/// accumulators (24 in `f32`, 12 in `f16`) and 6 quads (30 of NEON's 32 registers at most);
+/// elsewhere row by row with the panel's vectors loaded first, so that one broadcast is live
+/// beside the accumulators and the weights (15 of AVX2's 16). Each accumulator gets the same
+/// multiply-add either way.
 #[inline(always)]
-unsafe fn quad_step<S: Simd, const ROWS: usize, const VECTORS: usize, const LANE: i32>(
-    simd: S,
-    acc: &mut [[S::f32s; VECTORS]; ROWS],
-    quads: &[Quad; ROWS],
-    b: *const f32,
+unsafe fn quad_step<L: Lanes, const ROWS: usize, const VECTORS: usize, const LANE: i32>(
+    lanes: L,
+    acc: &mut [[L::Vector; VECTORS]; ROWS],
+    quads: &[L::Quad; ROWS],
+    b: *const L::Value,
 ) {
-    let weight = |v: usize| unsafe { std::ptr::read_unaligned(b.add(v * S::F32_LANES).cast::<S::f32s>()) };
+    let weight = |v: usize| unsafe { lanes.load(b.add(v * L::LANES)) };
     // SAFETY: the caller's panel row and quads.
     unsafe {
-        if Quad::in_register::<S>() {
+        if L::QUAD_IN_REGISTER {
             for v in 0..VECTORS {
                 let w = weight(v);
-                for (row, quad) in acc.iter_mut().zip(quads) {
-                    row[v] = simd.mul_add_e_f32s(quad.lane::<S, LANE>(simd), w, row[v]);
+                for (row, &quad) in acc.iter_mut().zip(quads) {
+                    row[v] = lanes.mul_add(lanes.quad_lane::<LANE>(quad), w, row[v]);
                 }
             }
         } else {
-            let weights: [S::f32s; VECTORS] = std::array::from_fn(weight);
-            for (row, quad) in acc.iter_mut().zip(quads) {
-                let x = quad.lane::<S, LANE>(simd);
+            let weights: [L::Vector; VECTORS] = std::array::from_fn(weight);
+            for (row, &quad) in acc.iter_mut().zip(quads) {
+                let x = lanes.quad_lane::<LANE>(quad);
                 for (value, &w) in row.iter_mut().zip(&weights) {
-                    *value = simd.mul_add_e_f32s(x, w, *value);
+                    *value = lanes.mul_add(x, w, *value);
                 }
             }
         }
@@ -424,9 +421,9 @@ unsafe fn quad_step<S: Simd, const ROWS: usize, const VECTORS: usize, const LANE
 }
 
 /// A narrow tile's rows of `dst` and its bias, padded to a whole panel.
-struct Staged {
-    dst: [f32; TILE_ROWS * PANEL],
-    bias: [f32; PANEL],
+struct Staged<E> {
+    dst: [E; TILE_ROWS * PANEL],
+    bias: [E; PANEL],
 }
 
 /// Fills `slot` from `tile` (`rows` high, `tile.width` wide, the padding zero) and returns the
@@ -436,12 +433,12 @@ struct Staged {
 /// `tile` must name `rows` rows of `tile.width` values of `dst` and, if it has one, a bias of
 /// `tile.width` values.
 #[inline(always)]
-unsafe fn stage(slot: &mut MaybeUninit<Staged>, tile: Tile, rows: usize) -> Tile {
-    let staged = slot.write(Staged { dst: [0.0; TILE_ROWS * PANEL], bias: [0.0; PANEL] });
+unsafe fn stage<E: Element>(slot: &mut MaybeUninit<Staged<E>>, tile: Tile<E>, rows: usize) -> Tile<E> {
+    let staged = slot.write(Staged { dst: [E::ZERO; TILE_ROWS * PANEL], bias: [E::ZERO; PANEL] });
     let width = tile.width;
     // SAFETY: the caller's guarantees.
     unsafe {
-        let mut bias = |source: Option<*const f32>| {
+        let mut bias = |source: Option<*const E>| {
             source.map(|source| {
                 std::ptr::copy_nonoverlapping(source, staged.bias.as_mut_ptr(), width);
                 staged.bias.as_ptr()
@@ -465,7 +462,7 @@ unsafe fn stage(slot: &mut MaybeUninit<Staged>, tile: Tile, rows: usize) -> Tile
 /// # Safety
 /// [`stage`] must have filled `slot` for this tile.
 #[inline(always)]
-unsafe fn unstage(slot: &MaybeUninit<Staged>, tile: Tile, rows: usize) {
+unsafe fn unstage<E>(slot: &MaybeUninit<Staged<E>>, tile: Tile<E>, rows: usize) {
     // SAFETY: the caller's guarantees.
     unsafe {
         let staged = slot.assume_init_ref();
@@ -478,7 +475,7 @@ unsafe fn unstage(slot: &MaybeUninit<Staged>, tile: Tile, rows: usize) {
 /// Asks for the cache line holding `address` to be brought into L1 (a hint, which never
 /// faults); nothing on other architectures.
 #[inline(always)]
-fn prefetch(address: *const f32) {
+fn prefetch(address: *const u8) {
     // SAFETY: a prefetch reads nothing the program sees and never faults, whatever the address.
     #[cfg(target_arch = "x86_64")]
     unsafe {
@@ -495,6 +492,8 @@ fn prefetch(address: *const f32) {
 
 #[cfg(test)]
 mod tests {
+    use half::f16;
+
     use super::*;
     use crate::kernels::test_values as values;
 
@@ -518,7 +517,7 @@ mod tests {
     fn rows_do_not_depend_on_the_tile_they_fall_in() {
         for (k, n) in [(7, 3), (DEPTH_BLOCK + 1, PANEL + 5), (176, 1000)] {
             let (m, a, b) = (13, values(13 * k, 1), values(k * n, 2));
-            let packed = pack_panels(Matrix::row_major(&b, k, n));
+            let packed: Vec<f32> = pack_panels(Matrix::row_major(&b, k, n));
             let product = |rows: std::ops::Range<usize>| {
                 let mut dst = vec![0f32; rows.len() * n];
                 // SAFETY: `a` holds the rows named, `dst` is `rows x n`, `packed` `k x n`.
@@ -550,7 +549,7 @@ mod tests {
         // `dst` rows are `n + 2` apart, with guard values between them.
         let stride = n + 2;
         let (a, b, bias, residual) = (values(m * k, 1), values(k * n, 2), values(n, 3), values(m * stride, 4));
-        let packed = pack_panels(Matrix::row_major(&b, k, n));
+        let packed: Vec<f32> = pack_panels(Matrix::row_major(&b, k, n));
         for (accumulate, gelu) in [(false, false), (true, false), (false, true)] {
             let mut dst = if accumulate { residual.clone() } else { vec![f32::NAN; m * stride] };
             let before = dst.clone();
@@ -582,6 +581,70 @@ mod tests {
                     assert!((got - want).abs() <= 1e-4 * want.abs().max(1.0), "m {m} k {k} n {n} ({i}, {j}): {got} vs {want}");
                 }
             }
+        }
+    }
+
+    /// The product in `f16` (half-precision lanes where the CPU has them, `f32` lanes on `f16`
+    /// values elsewhere) against the `f32` product of the same, rounded operands, on the shapes
+    /// of [`panels_match_reference_on_awkward_shapes`]. The bound is `f16`'s: 2e-3 of the sum
+    /// of the magnitudes the output adds up (a running sum in `f16` rounds at 4.9e-4 of
+    /// itself), plus GELU's own error in `f16` (5.5e-3, [`super::super::gelu`]).
+    #[test]
+    fn half_products_match_f32_on_awkward_shapes() {
+        for n in [2 * PANEL, PANEL + 5, 3] {
+            for m in [1, 5, 6, 7, 13] {
+                for k in [1, 7, DEPTH_BLOCK + 1, 3 * DEPTH_BLOCK - 5] {
+                    check_half_product(m, k, n);
+                }
+            }
+        }
+    }
+
+    fn check_half_product(m: usize, k: usize, n: usize) {
+        let stride = n + 2;
+        let round = |values: Vec<f32>| values.into_iter().map(|v| f16::from_f32(v).to_f32()).collect::<Vec<_>>();
+        let (a, b, bias, residual) = (round(values(m * k, 1)), round(values(k * n, 2)), round(values(n, 3)), round(values(m * stride, 4)));
+        let half = |values: &[f32]| values.iter().map(|&v| f16::from_f32(v)).collect::<Vec<_>>();
+        let (packed, packed_half): (Vec<f32>, Vec<f16>) = (pack_panels(Matrix::row_major(&b, k, n)), pack_panels(Matrix::row_major(&b, k, n)));
+        let (a_half, bias_half) = (half(&a), half(&bias));
+        for (accumulate, gelu) in [(false, false), (true, false), (false, true)] {
+            let mut want = residual.clone();
+            let mut got = half(&residual);
+            // SAFETY: every operand is as large as the product names.
+            unsafe {
+                multiply(Panels { a: a.as_ptr(), a_row_stride: k, b: packed.as_ptr(), dst: want.as_mut_ptr(), dst_row_stride: stride, m, k, n, bias: Some(bias.as_ptr()), accumulate, gelu });
+                multiply(Panels { a: a_half.as_ptr(), a_row_stride: k, b: packed_half.as_ptr(), dst: got.as_mut_ptr(), dst_row_stride: stride, m, k, n, bias: Some(bias_half.as_ptr()), accumulate, gelu });
+            }
+            for i in 0..m {
+                for j in 0..n {
+                    let magnitude: f32 = (0..k).map(|p| (a[i * k + p] * b[p * n + j]).abs()).sum::<f32>()
+                        + bias[j].abs()
+                        + if accumulate { residual[i * stride + j].abs() } else { 0.0 };
+                    let (g, w) = (got[i * stride + j].to_f32(), want[i * stride + j]);
+                    let bound = 2e-3 * magnitude + 1e-3 * w.abs() + if gelu { 5.5e-3 * w.abs().max(1.0) } else { 0.0 };
+                    assert!((g - w).abs() <= bound, "m {m} k {k} n {n} ({i}, {j}) accumulate {accumulate} gelu {gelu}: {g} vs {w}");
+                }
+            }
+        }
+    }
+
+    /// In `f16` too, each row of a product is the same bits as that row alone.
+    #[test]
+    fn half_rows_do_not_depend_on_the_tile_they_fall_in() {
+        let (m, k, n) = (13, DEPTH_BLOCK + 1, PANEL + 5);
+        let a: Vec<f16> = values(m * k, 1).into_iter().map(f16::from_f32).collect();
+        let packed: Vec<f16> = pack_panels(Matrix::row_major(&values(k * n, 2), k, n));
+        let product = |rows: std::ops::Range<usize>| {
+            let mut dst = vec![f16::ZERO; rows.len() * n];
+            // SAFETY: `a` holds the rows named, `dst` is `rows x n`, `packed` `k x n`.
+            unsafe {
+                multiply(Panels { a: a.as_ptr().add(rows.start * k), a_row_stride: k, b: packed.as_ptr(), dst: dst.as_mut_ptr(), dst_row_stride: n, m: rows.len(), k, n, bias: None, accumulate: false, gelu: true })
+            };
+            dst
+        };
+        let whole = product(0..m);
+        for row in 0..m {
+            assert_eq!(&whole[row * n..][..n], product(row..row + 1).as_slice(), "row {row}");
         }
     }
 }

@@ -17,6 +17,7 @@ pub mod conv_mlp;
 pub mod dense;
 pub mod depthwise;
 pub mod gelu;
+pub mod lanes;
 pub mod matmul;
 pub mod microkernel;
 pub mod parallel;

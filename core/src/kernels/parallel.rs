@@ -21,6 +21,7 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use super::buffers;
+use super::lanes::Element;
 
 /// How long an idle worker spins for the next loop before it parks.
 pub const SPIN: Duration = Duration::from_millis(1);
@@ -251,7 +252,7 @@ pub fn for_each_chunk<T: Send>(data: &mut [T], chunk_len: usize, body: impl Fn(u
 ///
 /// # Safety
 /// `body` must write every element of each chunk it is given.
-pub unsafe fn vec_by_chunks(len: usize, chunk_len: usize, body: impl Fn(usize, &mut [MaybeUninit<f32>]) + Sync) -> Vec<f32> {
+pub unsafe fn vec_by_chunks<E: Element>(len: usize, chunk_len: usize, body: impl Fn(usize, &mut [MaybeUninit<E>]) + Sync) -> Vec<E> {
     let mut values = buffers::take(len);
     if len > 0 {
         for_each_chunk(&mut values.spare_capacity_mut()[..len], chunk_len, body);

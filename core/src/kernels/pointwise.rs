@@ -4,6 +4,7 @@
 
 use super::matmul::{Epilogue, for_each_block};
 use super::microkernel::{self, PANEL, Panels, TILE_ROWS};
+use super::lanes::Element;
 use super::{buffers, parallel};
 
 /// A convolution weight packed at load time for [`microkernel`]: `[depth, out]` in panels of
@@ -11,9 +12,9 @@ use super::{buffers, parallel};
 /// channels, or a 3x3 kernel's taps and input channels in the order `(ky, kx, in)`
 /// ([`super::dense`]).
 #[derive(Debug, Clone, Copy)]
-pub struct PackedWeight<'a> {
+pub struct PackedWeight<'a, E = f32> {
     /// The panels.
-    pub panels: &'a [f32],
+    pub panels: &'a [E],
     /// The product's depth.
     pub depth: usize,
     /// Output channels; the panels cover them rounded up to a multiple of [`PANEL`], the
@@ -23,7 +24,7 @@ pub struct PackedWeight<'a> {
 
 /// `out (+)= epilogue(x · weight)` into `out: [pixels, out]`, which holds the residual on
 /// entry with `epilogue.accumulate`.
-pub fn pointwise_conv(x: &[f32], weight: PackedWeight, out: &mut [f32], epilogue: Epilogue) {
+pub fn pointwise_conv<E: Element>(x: &[E], weight: PackedWeight<E>, out: &mut [E], epilogue: Epilogue<E>) {
     let pixels = x.len() / weight.depth;
     assert_eq!(out.len(), pixels * weight.out_channels, "pointwise: output size");
     // SAFETY: `out` is the whole destination, initialised, borrowed by this call.
@@ -31,7 +32,7 @@ pub fn pointwise_conv(x: &[f32], weight: PackedWeight, out: &mut [f32], epilogue
 }
 
 /// `gelu?(bias + x · weight)` into a new `[pixels, out]` map, each block written once.
-pub fn pointwise_conv_new(x: &[f32], weight: PackedWeight, bias: &[f32], gelu: bool) -> Vec<f32> {
+pub fn pointwise_conv_new<E: Element>(x: &[E], weight: PackedWeight<E>, bias: &[E], gelu: bool) -> Vec<E> {
     let len = x.len() / weight.depth * weight.out_channels;
     let mut out = buffers::take(len);
     // SAFETY: without `accumulate` every element is written before it is read, and all are
@@ -48,7 +49,7 @@ pub fn pointwise_conv_new(x: &[f32], weight: PackedWeight, bias: &[f32], gelu: b
 /// # Safety
 /// `dst` must be valid for `pixels x out_channels` writes, used by no one else during the call,
 /// and initialised if `epilogue.accumulate`.
-unsafe fn packed_product(dst: *mut f32, x: &[f32], weight: PackedWeight, epilogue: Epilogue) {
+unsafe fn packed_product<E: Element>(dst: *mut E, x: &[E], weight: PackedWeight<E>, epilogue: Epilogue<E>) {
     let PackedWeight { panels, depth: k, out_channels: n } = weight;
     assert!(k > 0 && panels.len() == k * n.next_multiple_of(PANEL) && x.len().is_multiple_of(k), "pointwise: packed weight shape");
     assert!(epilogue.bias.is_none_or(|bias| bias.len() == n), "pointwise: bias size");
@@ -72,13 +73,13 @@ unsafe fn packed_product(dst: *mut f32, x: &[f32], weight: PackedWeight, epilogu
 /// `columns` unless the block ends at the last column; `rows > 0`; `dst` must be valid for the
 /// block's writes, which no one else makes during the call, and initialised there if
 /// `epilogue.accumulate`.
-pub unsafe fn packed_block(
-    dst: *mut f32,
-    x: &[f32],
-    weight: PackedWeight,
+pub unsafe fn packed_block<E: Element>(
+    dst: *mut E,
+    x: &[E],
+    weight: PackedWeight<E>,
     [first_row, rows]: [usize; 2],
     [first_column, columns]: [usize; 2],
-    epilogue: Epilogue,
+    epilogue: Epilogue<E>,
 ) {
     let PackedWeight { panels, depth: k, out_channels: n } = weight;
     // SAFETY: the caller's guarantees keep every offset inside the operands.

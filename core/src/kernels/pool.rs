@@ -2,24 +2,27 @@
 //! (`x.mean((2, 3))`) before the folded classifier ([`crate::model::head`]). Each image's
 //! mean is summed pixel by pixel in map order, vectorised along its contiguous channels, so
 //! it never depends on the other images of the batch (burn-flex's own mean and `gemm`'s
-//! small-matrix paths did on aarch64, by the last bits of a logit).
+//! small-matrix paths did on aarch64, by the last bits of a logit). The sums are `f32` in
+//! either precision (for `f16`, 49 values of up to a few hundred: `f16` sums would keep three
+//! significant digits).
 
+use super::lanes::{Element, from_f32_vec};
 use super::simd;
 
 /// `x: [batch, pixels, channels]`; returns the mean over pixels, `[batch, channels]`.
-pub fn spatial_mean(x: &[f32], batch: usize, channels: usize) -> Vec<f32> {
+pub fn spatial_mean<E: Element>(x: &[E], batch: usize, channels: usize) -> Vec<E> {
     assert!(batch * channels > 0 && x.len().is_multiple_of(batch * channels), "spatial mean: input size");
     let pixels = x.len() / (batch * channels);
     let mut means = vec![0f32; batch * channels];
     simd::dispatch(#[inline(always)] || {
         for (image, sums) in x.chunks_exact(pixels * channels).zip(means.chunks_exact_mut(channels)) {
             for pixel in image.chunks_exact(channels) {
-                sums.iter_mut().zip(pixel).for_each(|(s, &v)| *s += v);
+                sums.iter_mut().zip(pixel).for_each(|(s, &v)| *s += v.to_f32());
             }
             sums.iter_mut().for_each(|s| *s /= pixels as f32);
         }
     });
-    means
+    from_f32_vec(means)
 }
 
 #[cfg(test)]

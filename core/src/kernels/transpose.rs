@@ -3,12 +3,13 @@
 
 use std::mem::MaybeUninit;
 
+use super::lanes::Element;
 use super::parallel;
 
 /// `planes: [batch, channels, height, width]` → `[batch, height, width, channels]`.
-pub fn nchw_to_nhwc(planes: &[f32], [batch, channels, height, width]: [usize; 4]) -> Vec<f32> {
+pub fn nchw_to_nhwc<E: Element>(planes: &[E], [batch, channels, height, width]: [usize; 4]) -> Vec<E> {
     assert_eq!(planes.len(), batch * channels * height * width, "transpose: input size");
-    let write_row = |row: usize, out: &mut [MaybeUninit<f32>]| {
+    let write_row = |row: usize, out: &mut [MaybeUninit<E>]| {
         let (image, y) = (row / height, row % height);
         let image = &planes[image * channels * height * width..][..channels * height * width];
         for (x, pixel) in out.chunks_exact_mut(channels).enumerate() {

@@ -13,10 +13,11 @@
 //! `talking_head1` (it is linear across heads, so `th1(qk + B) = th1(qk) + th1(B)`), and the
 //! block's `ls1` layer scale into `proj`.
 
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::{Tensor, TensorData};
 
 use super::bias_index::{self, ATTENTION_GRID, ATTENTION_TOKENS};
 use super::conv::{Conv, HostConv};
+use super::placement::Placement;
 use crate::config::{ATTENTION_KEY_DIM, ATTENTION_RATIO, NUM_HEADS};
 use crate::error::Result;
 use crate::fused::{self, TalkingHeads};
@@ -46,7 +47,7 @@ impl Attention2d {
     /// Loads the token mixer at `prefix`; `layer_scale` is the block's `ls1.gamma`.
     pub fn load(
         state: &mut StateDict,
-        device: &Device,
+        device: &Placement,
         prefix: &str,
         dim: usize,
         strided: bool,
@@ -82,7 +83,7 @@ impl Attention2d {
                 talking_head1: talking_head1.weight_on(device),
                 bias: Tensor::from_data(
                     TensorData::new(talking_head1_bias, [1, NUM_HEADS, ATTENTION_TOKENS, ATTENTION_TOKENS]),
-                    device,
+                    &device.device,
                 ),
                 talking_head2: talking_head2.weight_on(device),
                 talking_head2_bias: talking_head2.bias_on(device),
@@ -90,7 +91,7 @@ impl Attention2d {
             upsample: strided.then(|| {
                 let side = 2 * ATTENTION_GRID;
                 let matrix = transpose(&bilinear_matrix(ATTENTION_GRID, side), side, ATTENTION_GRID);
-                Tensor::from_data(TensorData::new(matrix, [ATTENTION_GRID, side]), device)
+                Tensor::from_data(TensorData::new(matrix, [ATTENTION_GRID, side]), &device.device)
             }),
             proj: proj.to_device(device),
         })

@@ -8,10 +8,11 @@
 //! of the 3x3 stride-2 `local` conv, so `local(x) + pool(x)` is `local` with 1 added to its
 //! centre tap; the `key_dim ** -0.5` scale goes into `q.proj`.
 
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::{Tensor, TensorData};
 
 use super::bias_index::{self, DOWNSAMPLE_KEY_TOKENS, DOWNSAMPLE_QUERY_TOKENS};
 use super::conv::{Conv, HostConv};
+use super::placement::Placement;
 use crate::config::{ATTENTION_RATIO, DOWNSAMPLE_KEY_DIM, NUM_HEADS};
 use crate::error::Result;
 use crate::fused;
@@ -38,7 +39,7 @@ impl Attention2dDownsample {
     /// Loads `{prefix}` (`stages.3.downsample.attn`).
     pub fn load(
         state: &mut StateDict,
-        device: &Device,
+        device: &Placement,
         prefix: &str,
         dim: usize,
         out_dim: usize,
@@ -65,7 +66,7 @@ impl Attention2dDownsample {
             v_local: v_local.to_device(device),
             position_bias: Tensor::from_data(
                 TensorData::new(position_bias, [1, NUM_HEADS, DOWNSAMPLE_QUERY_TOKENS, DOWNSAMPLE_KEY_TOKENS]),
-                device,
+                &device.device,
             ),
             proj: proj.to_device(device),
         })

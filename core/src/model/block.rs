@@ -1,11 +1,12 @@
 //! timm `EfficientFormerV2Block`: `x + ls1 * token_mixer(x)` (attention blocks only), then
 //! `x + ls2 * mlp(x)`. Layer scales are folded into the last convolution of each branch.
 
-use burn::tensor::{Device, Tensor};
+use burn::tensor::Tensor;
 
 use super::attention::Attention2d;
 use super::mlp::ConvMlpWithNorm;
 use super::profile::{LayerKind, LayerTimer};
+use super::placement::Placement;
 use crate::error::Result;
 use crate::weights::state_dict::StateDict;
 
@@ -31,7 +32,7 @@ impl EfficientFormerV2Block {
     /// Loads `{prefix}.token_mixer`, `.ls1`, `.mlp`, `.ls2`.
     pub fn load(
         state: &mut StateDict,
-        device: &Device,
+        device: &Placement,
         prefix: &str,
         dim: usize,
         mlp_ratio: usize,

@@ -4,6 +4,7 @@
 
 use burn::tensor::{Device, Tensor, TensorData};
 
+use super::placement::Placement;
 use crate::config::BATCH_NORM_EPS;
 use crate::fused;
 use crate::error::Result;
@@ -78,21 +79,22 @@ impl HostConv {
         }
     }
 
-    /// The weight on `device`.
+    /// The weight on `device`, in `f32`.
     pub fn weight_on(&self, device: &Device) -> Tensor<4> {
         Tensor::from_data(TensorData::new(self.weight.values.clone(), self.weight.shape.clone()), device)
     }
 
-    /// The bias on `device`.
+    /// The bias on `device`, in `f32`.
     pub fn bias_on(&self, device: &Device) -> Tensor<1> {
         Tensor::from_data(TensorData::new(self.bias.clone(), [self.bias.len()]), device)
     }
 
-    /// Places the convolution on `device`, its weight laid out for the backend's kernels.
-    pub fn to_device(&self, device: &Device) -> Conv {
+    /// Places the convolution on `placement`'s device in its precision, the weight laid out for
+    /// the backend's kernels.
+    pub fn to_device(&self, placement: &Placement) -> Conv {
         Conv {
-            weight: fused::pack_conv_weight(self.weight_on(device)),
-            bias: self.bias_on(device),
+            weight: fused::pack_conv_weight(placement.cast(self.weight_on(placement))),
+            bias: placement.cast(self.bias_on(placement)),
             stride_groups: [self.stride, self.groups],
         }
     }
@@ -186,7 +188,7 @@ mod tests {
     /// against the folded convolution, for a dense and a depthwise kernel.
     #[test]
     fn folded_batch_norm_equals_conv_then_batch_norm() {
-        let device = Device::flex();
+        let device = Placement::f32(Device::flex());
         for (groups, in_per_group) in [(1, 6), (6, 1)] {
             let weight = host("w", &[6, in_per_group, 3, 3], (-0.5, 0.5));
             let bias = host("b", &[6], (-0.1, 0.1));
@@ -196,7 +198,7 @@ mod tests {
             let var = host("v", &[6], (0.5, 2.0));
             let x: Tensor<4> = Tensor::from_data(
                 TensorData::new(uniform("x", 2 * 6 * 9 * 9, 7, (-2.0, 2.0)), [2, 6, 9, 9]),
-                &device,
+                &device.device,
             );
             let conv = HostConv { weight, bias: bias.values.clone(), stride: 1, groups };
             let reference = batch_norm(

@@ -1,10 +1,11 @@
 //! timm `Downsample`: a 3x3 stride-2 `ConvNorm` between stages, plus `Attention2dDownsample`
 //! added to it before the last stage.
 
-use burn::tensor::{Device, Tensor};
+use burn::tensor::Tensor;
 
 use super::attention_downsample::Attention2dDownsample;
 use super::conv::{Conv, HostConv};
+use super::placement::Placement;
 use crate::error::Result;
 use crate::weights::state_dict::StateDict;
 
@@ -19,7 +20,7 @@ impl Downsample {
     /// Loads `{prefix}.conv` (and `{prefix}.attn` when `use_attn`).
     pub fn load(
         state: &mut StateDict,
-        device: &Device,
+        device: &Placement,
         prefix: &str,
         in_chs: usize,
         out_chs: usize,

@@ -7,10 +7,12 @@
 //! backend runs it on its own convolution kernel, and on the CPU an image's logits never
 //! depend on the batch it is in. The embedding (timm `forward_head(x, pre_logits=True)`, what
 //! `num_classes=0` returns) is the norm applied to that mean: one scale and shift per channel.
+//! Both come out in `f32` whatever the network's precision.
 
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::{FloatDType, Tensor, TensorData};
 
 use super::conv::{BatchNorm, Conv, HostConv};
+use super::placement::Placement;
 use crate::error::Result;
 use crate::fused;
 use crate::weights::state_dict::{HostTensor, StateDict};
@@ -40,7 +42,7 @@ impl ClassifierHead {
     /// Loads `norm`, `head`, `head_dist` and folds them.
     pub fn load(
         state: &mut StateDict,
-        device: &Device,
+        device: &Placement,
         channels: usize,
         classes: usize,
     ) -> Result<ClassifierHead> {
@@ -70,8 +72,8 @@ impl ClassifierHead {
         let classifier = HostConv { weight: HostTensor::new(vec![classes, channels, 1, 1], weight), bias, stride: 1, groups: 1 };
         Ok(ClassifierHead {
             classifier: classifier.to_device(device),
-            norm_scale: Tensor::from_data(TensorData::new(scale, [1, channels]), device),
-            norm_shift: Tensor::from_data(TensorData::new(norm_shift, [1, channels]), device),
+            norm_scale: Tensor::from_data(TensorData::new(scale, [1, channels]), &device.device),
+            norm_shift: Tensor::from_data(TensorData::new(norm_shift, [1, channels]), &device.device),
         })
     }
 
@@ -84,9 +86,10 @@ impl ClassifierHead {
     pub fn forward_with(&self, x: Tensor<4>, embed: bool) -> HeadOutput {
         let [batch, channels, _, _] = x.dims();
         let pooled = fused::spatial_mean(x);
-        let embedding = embed.then(|| pooled.clone().reshape([batch, channels]) * self.norm_scale.clone() + self.norm_shift.clone());
+        let embedding =
+            embed.then(|| pooled.clone().reshape([batch, channels]).cast(FloatDType::F32) * self.norm_scale.clone() + self.norm_shift.clone());
         let logits = self.classifier.forward(pooled);
         let classes = logits.dims()[1];
-        HeadOutput { logits: logits.reshape([batch, classes]), embedding }
+        HeadOutput { logits: logits.reshape([batch, classes]).cast(FloatDType::F32), embedding }
     }
 }

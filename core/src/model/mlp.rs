@@ -1,9 +1,10 @@
 //! timm `ConvMlpWithNorm` with `mid_conv=True`: 1x1 expand + BN + GELU, depthwise 3x3 + BN +
 //! GELU, 1x1 project + BN (the paper's FFN with depthwise convolution, Sec. 3.1).
 
-use burn::tensor::{Device, Tensor};
+use burn::tensor::Tensor;
 
 use super::conv::{Conv, HostConv};
+use super::placement::Placement;
 use crate::error::Result;
 use crate::fused;
 use crate::weights::state_dict::StateDict;
@@ -20,7 +21,7 @@ impl ConvMlpWithNorm {
     /// Loads `{prefix}.fc1`, `.mid`, `.fc2` and folds `layer_scale` into `fc2`.
     pub fn load(
         state: &mut StateDict,
-        device: &Device,
+        device: &Placement,
         prefix: &str,
         dim: usize,
         hidden: usize,

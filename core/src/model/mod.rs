@@ -12,4 +12,5 @@ pub mod stem;
 pub mod stage;
 pub mod head;
 pub mod network;
+pub mod placement;
 pub mod profile;

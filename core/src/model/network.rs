@@ -2,9 +2,10 @@
 //! head. [`EfficientFormerV2::forward_stages`] is the backbone mode (timm `features_only`,
 //! the official repo's `fork_feat`) for detection and segmentation users.
 
-use burn::tensor::{Device, Tensor};
+use burn::tensor::{Device, FloatDType, Tensor};
 
 use super::head::{ClassifierHead, HeadOutput};
+use super::placement::Placement;
 use super::profile::{LayerKind, LayerTime, LayerTimer};
 use super::stage::EfficientFormerV2Stage;
 use super::stem::Stem4;
@@ -18,7 +19,7 @@ use crate::weights::state_dict::StateDict;
 #[derive(Debug, Clone)]
 pub struct EfficientFormerV2 {
     config: Config,
-    device: Device,
+    placement: Placement,
     stem: Stem4,
     stages: Vec<EfficientFormerV2Stage>,
     head: ClassifierHead,
@@ -34,9 +35,13 @@ pub struct ForwardOutput {
 }
 
 impl EfficientFormerV2 {
-    /// Builds the network `state` describes on `device` (the config is inferred from the
-    /// tensors' shapes, then every tensor is checked against it).
-    pub fn load(mut state: StateDict, device: &Device) -> Result<EfficientFormerV2> {
+    /// Builds the network `state` describes on `placement`'s device (a plain `&Device`: `f32`),
+    /// its weights in the placement's precision, already resolved for the device ([`crate::Precision::resolve`]):
+    /// the config is inferred from the tensors' shapes, then every tensor is checked against
+    /// it.
+    pub fn load(mut state: StateDict, placement: impl Into<Placement>) -> Result<EfficientFormerV2> {
+        let placement = placement.into();
+        let device = &placement;
         let config = spec::infer_config(&state)?;
         spec::check_tensors(&state, &config)?;
         let stem = Stem4::load(&mut state, device, config.widths[0])?;
@@ -44,7 +49,7 @@ impl EfficientFormerV2 {
             .map(|stage| EfficientFormerV2Stage::load(&mut state, device, &config, stage))
             .collect::<Result<_>>()?;
         let head = ClassifierHead::load(&mut state, device, config.widths[3], config.num_classes)?;
-        Ok(EfficientFormerV2 { config, device: device.clone(), stem, stages, head })
+        Ok(EfficientFormerV2 { config, placement, stem, stages, head })
     }
 
     /// The architecture that was loaded.
@@ -54,7 +59,12 @@ impl EfficientFormerV2 {
 
     /// The device the weights live on.
     pub fn device(&self) -> &Device {
-        &self.device
+        &self.placement.device
+    }
+
+    /// The precision the weights are stored and the CPU kernels compute in.
+    pub fn precision(&self) -> crate::Precision {
+        self.placement.precision
     }
 
     /// Logits `[B, classes]` for normalised images `[B, 3, 224, 224]`.
@@ -67,7 +77,7 @@ impl EfficientFormerV2 {
     /// GPU, work already queued still runs).
     pub fn forward_until(&self, images: Tensor<4>, embed: bool, cancelled: &dyn Fn() -> bool) -> Result<HeadOutput> {
         check_input(&images)?;
-        let mut x = self.stem.forward(images);
+        let mut x = self.stem.forward(self.placement.cast(images));
         for stage in &self.stages {
             if cancelled() {
                 return Err(Error::Cancelled);
@@ -77,13 +87,13 @@ impl EfficientFormerV2 {
         Ok(self.head.forward_with(x, embed))
     }
 
-    /// Logits and the four stage feature maps.
+    /// Logits and the four stage feature maps (in `f32`, whatever the precision).
     pub fn forward_stages(&self, images: Tensor<4>) -> Result<ForwardOutput> {
         check_input(&images)?;
-        let mut x = self.stem.forward(images);
+        let mut x = self.stem.forward(self.placement.cast(images));
         let stages: [Tensor<4>; NUM_STAGES] = std::array::from_fn(|i| {
             x = self.stages[i].forward(x.clone());
-            x.clone()
+            x.clone().cast(FloatDType::F32)
         });
         Ok(ForwardOutput { logits: self.head.forward(x), stages })
     }
@@ -91,8 +101,8 @@ impl EfficientFormerV2 {
     /// Logits and the time each stage spent in each kind of module ([`super::profile`]).
     pub fn forward_profiled(&self, images: Tensor<4>) -> Result<(Tensor<2>, Vec<LayerTime>)> {
         check_input(&images)?;
-        let mut timer = LayerTimer::start(&self.device);
-        let mut x = timer.lap(None, LayerKind::Stem, self.stem.forward(images));
+        let mut timer = LayerTimer::start(&self.placement.device);
+        let mut x = timer.lap(None, LayerKind::Stem, self.stem.forward(self.placement.cast(images)));
         for (index, stage) in self.stages.iter().enumerate() {
             x = stage.forward_profiled(x, index, &mut timer);
         }

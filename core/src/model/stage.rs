@@ -1,10 +1,11 @@
 //! timm `EfficientFormerV2Stage`: an optional `Downsample`, then the stage's blocks.
 
-use burn::tensor::{Device, Tensor};
+use burn::tensor::Tensor;
 
 use super::block::{EfficientFormerV2Block, TokenMixer};
 use super::downsample::Downsample;
 use super::profile::{LayerKind, LayerTimer};
+use super::placement::Placement;
 use crate::config::Config;
 use crate::error::Result;
 use crate::weights::state_dict::StateDict;
@@ -20,7 +21,7 @@ impl EfficientFormerV2Stage {
     /// Loads `stages.{stage}` of `config`.
     pub fn load(
         state: &mut StateDict,
-        device: &Device,
+        device: &Placement,
         config: &Config,
         stage: usize,
     ) -> Result<EfficientFormerV2Stage> {

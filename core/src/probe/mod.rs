@@ -19,6 +19,7 @@ use serde::Serialize;
 use crate::accounting;
 use crate::classify::{BackendChoice, Classifier, ClassifierOptions};
 use crate::config::{IMAGE_SIZE, Variant};
+use crate::precision::Precision;
 use crate::model::profile::LayerTime;
 use crate::error::{Error, Result};
 use crate::weights::seeded;
@@ -44,6 +45,9 @@ pub struct ProbeOptions {
     /// Also time each stage's modules by kind ([`ProbeRow::profile`]), in separate runs after
     /// the timed ones.
     pub profile: bool,
+    /// Precisions to measure each variant and backend in (a row says which ran:
+    /// [`ProbeRow::precision`]).
+    pub precisions: Vec<Precision>,
 }
 
 impl Default for ProbeOptions {
@@ -57,19 +61,24 @@ impl Default for ProbeOptions {
             threads: None,
             batch: 1,
             profile: false,
+            precisions: vec![Precision::F32],
         }
     }
 }
 
 impl ProbeOptions {
-    /// Sets variants and backends from their names, as the bindings pass them
-    /// ([`Variant::parse`], [`BackendChoice::from_name`]); an empty list keeps the current one.
-    pub fn with_names<S: AsRef<str>>(mut self, variants: &[S], backends: &[S]) -> Result<ProbeOptions> {
+    /// Sets variants, backends and precisions from their names, as the bindings pass them
+    /// ([`Variant::parse`], [`BackendChoice::from_name`], [`Precision::from_name`]); an empty
+    /// list keeps the current one.
+    pub fn with_names<S: AsRef<str>>(mut self, variants: &[S], backends: &[S], precisions: &[S]) -> Result<ProbeOptions> {
         if !variants.is_empty() {
             self.variants = variants.iter().map(|name| Variant::parse(name.as_ref())).collect::<Result<_>>()?;
         }
         if !backends.is_empty() {
             self.backends = backends.iter().map(|name| BackendChoice::from_name(name.as_ref())).collect::<Result<_>>()?;
+        }
+        if !precisions.is_empty() {
+            self.precisions = precisions.iter().map(|name| Precision::from_name(name.as_ref())).collect::<Result<_>>()?;
         }
         Ok(self)
     }
@@ -106,6 +115,11 @@ pub struct ProbeRow {
     pub variant: String,
     /// Backend name.
     pub backend: String,
+    /// The precision that ran (`f32` where `f16` was asked for on a device without
+    /// half-precision arithmetic).
+    pub precision: &'static str,
+    /// The precision asked for.
+    pub requested_precision: &'static str,
     /// Adapter (`cpu` or the GPU's name).
     pub adapter: String,
     /// `embedded-seeded` or the model file's path.
@@ -132,7 +146,7 @@ pub struct ProbeRow {
     pub latency: LatencyStats,
     /// Peak resident memory of the process after this row, bytes.
     pub peak_rss_bytes: Option<u64>,
-    /// Mean latency over S0's on the same backend in this report.
+    /// Mean latency over S0's on the same backend in the same precision in this report.
     pub ratio_to_s0: Option<f64>,
     /// The paper's ratio (S1/S0 1.22, S2/S0 1.78, L/S0 3.0).
     pub paper_ratio_to_s0: Option<f64>,
@@ -194,6 +208,9 @@ pub fn run(options: &ProbeOptions) -> Result<ProbeReport> {
     if options.runs == 0 || options.batch == 0 {
         return Err(Error::InvalidInput("runs and batch must be at least 1".into()));
     }
+    if options.precisions.is_empty() {
+        return Err(Error::InvalidInput("no precision to measure".into()));
+    }
     let input = seeded::input(options.batch, seeded::DEFAULT_SEED);
     let mut rows: Vec<ProbeRow> = Vec::new();
     let mut skipped = Vec::new();
@@ -201,31 +218,32 @@ pub fn run(options: &ProbeOptions) -> Result<ProbeReport> {
         Some(_) => vec![None],
         None => options.variants.iter().copied().map(Some).collect(),
     };
-    for variant in targets {
-        for &backend in &options.backends {
-            let classifier_options = ClassifierOptions { backend, cpu_threads: options.threads, ..ClassifierOptions::default() };
-            let start = Instant::now();
-            let loaded = match (&options.model, variant) {
-                (Some(path), _) => Classifier::from_path(path, classifier_options),
-                (None, Some(variant)) => Classifier::from_state(
-                    seeded::state_dict(&variant.config().expect("published variant"), seeded::DEFAULT_SEED),
-                    true,
-                    classifier_options,
-                ),
-                (None, None) => unreachable!("targets are variants when there is no model"),
-            };
-            let classifier = match loaded {
-                Ok(c) => c,
-                Err(err @ Error::BackendUnavailable { .. }) => {
-                    let variant = variant.map_or("custom".into(), |v| v.name().to_owned());
-                    skipped.push(Skipped { variant, backend: format!("{backend:?}").to_lowercase(), reason: err.to_string() });
-                    continue;
-                }
-                Err(err) => return Err(err),
-            };
-            let load_ms = start.elapsed().as_secs_f64() * 1e3;
-            rows.push(measure(&classifier, &input, options, load_ms)?);
-        }
+    let runs = targets.iter().flat_map(|&variant| {
+        options.backends.iter().flat_map(move |&backend| options.precisions.iter().map(move |&precision| (variant, backend, precision)))
+    });
+    for (variant, backend, precision) in runs {
+        let classifier_options = ClassifierOptions { backend, cpu_threads: options.threads, precision, ..ClassifierOptions::default() };
+        let start = Instant::now();
+        let loaded = match (&options.model, variant) {
+            (Some(path), _) => Classifier::from_path(path, classifier_options),
+            (None, Some(variant)) => Classifier::from_state(
+                seeded::state_dict(&variant.config().expect("published variant"), seeded::DEFAULT_SEED),
+                true,
+                classifier_options,
+            ),
+            (None, None) => unreachable!("targets are variants when there is no model"),
+        };
+        let classifier = match loaded {
+            Ok(c) => c,
+            Err(err @ Error::BackendUnavailable { .. }) => {
+                let variant = variant.map_or("custom".into(), |v| v.name().to_owned());
+                skipped.push(Skipped { variant, backend: format!("{backend:?}").to_lowercase(), reason: err.to_string() });
+                continue;
+            }
+            Err(err) => return Err(err),
+        };
+        let load_ms = start.elapsed().as_secs_f64() * 1e3;
+        rows.push(ProbeRow { requested_precision: precision.name(), ..measure(&classifier, &input, options, load_ms)? });
     }
     fill_ratios(&mut rows);
     Ok(ProbeReport {
@@ -260,6 +278,8 @@ fn measure(classifier: &Classifier, input: &[f32], options: &ProbeOptions, load_
     Ok(ProbeRow {
         variant: info.variant.name().into(),
         backend: info.backend.name().into(),
+        precision: info.precision.name(),
+        requested_precision: info.precision.name(),
         adapter: info.adapter.clone(),
         weights: options.model.as_ref().map_or("embedded-seeded".into(), |p| p.display().to_string()),
         threads: (!info.backend.is_gpu())
@@ -309,10 +329,11 @@ fn profile(classifier: &Classifier, input: &[f32], runs: usize) -> Result<Vec<Pr
 
 fn fill_ratios(rows: &mut [ProbeRow]) {
     let paper_s0 = paper::PAPER_TABLE[0].iphone12_ms;
-    let s0_means: Vec<(String, f64)> =
-        rows.iter().filter(|r| r.variant == "s0").map(|r| (r.backend.clone(), r.latency.mean_ms)).collect();
+    let s0_means: Vec<(String, &str, f64)> =
+        rows.iter().filter(|r| r.variant == "s0").map(|r| (r.backend.clone(), r.precision, r.latency.mean_ms)).collect();
     for row in rows {
         row.paper_ratio_to_s0 = row.paper_iphone12_ms.map(|ms| (ms / paper_s0 * 100.0).round() / 100.0);
-        row.ratio_to_s0 = s0_means.iter().find(|(b, _)| *b == row.backend).map(|(_, s0)| row.latency.mean_ms / s0);
+        row.ratio_to_s0 =
+            s0_means.iter().find(|(b, p, _)| *b == row.backend && *p == row.precision).map(|(_, _, s0)| row.latency.mean_ms / s0);
     }
 }

@@ -1,5 +1,5 @@
 //! `efficientformer classify IMAGE... [--model FILE] [--backend B] [--top-k N] [--threshold P]
-//! [--labels FILE] [--json] [--logits] [--embedding]`, or `classify --raw FILE ...` for a raw
+//! [--labels FILE] [--precision f32|f16] [--json] [--logits] [--embedding]`, or `classify --raw FILE ...` for a raw
 //! camera frame ([`crate::raw_frame`]).
 
 use std::path::PathBuf;
@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::progress::with_spinner;
 use crate::raw_frame::RawArgs;
-use crate::{BackendArg, ModelArg};
+use crate::{BackendArg, ModelArg, PrecisionArg};
 
 /// Arguments of `classify`.
 #[derive(clap::Args)]
@@ -37,6 +37,10 @@ pub struct Args {
     /// CPU threads (default: one per core).
     #[arg(long)]
     threads: Option<usize>,
+    /// Arithmetic: `f16` runs in half precision on a CPU that has it (aarch64 with FEAT_FP16)
+    /// and in `f32` elsewhere; the output says which ran.
+    #[arg(long, value_enum, default_value = "f32")]
+    precision: PrecisionArg,
     /// Print JSON (schema in the README).
     #[arg(long)]
     json: bool,
@@ -60,6 +64,7 @@ pub struct ModelJson {
     gmacs: f64,
     weight_dtype: String,
     untrained: bool,
+    precision: String,
 }
 
 impl From<&ModelInfo> for ModelJson {
@@ -74,6 +79,7 @@ impl From<&ModelInfo> for ModelJson {
             gmacs: (info.gmacs * 1e4).round() / 1e4,
             weight_dtype: info.weight_dtype.name().into(),
             untrained: info.untrained,
+            precision: info.precision.name().into(),
         }
     }
 }
@@ -128,6 +134,7 @@ pub fn run(args: Args) -> Result<()> {
         score_threshold: args.threshold,
         labels,
         embedding: args.embedding,
+        precision: args.precision.into(),
         ..ClassifierOptions::default()
     };
     let classifier = load(&args.model, options)?;
@@ -152,7 +159,7 @@ pub fn run(args: Args) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&output).expect("serialisable"));
         return Ok(());
     }
-    println!("EfficientFormerV2-{} on {} ({})", info.variant, info.backend, info.adapter);
+    println!("EfficientFormerV2-{} on {} ({}), {}", info.variant, info.backend, info.adapter, info.precision.name());
     if let Some(note) = &info.backend_note {
         println!("  {note}");
     }

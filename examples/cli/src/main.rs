@@ -64,6 +64,24 @@ impl BackendArg {
     }
 }
 
+/// `--precision` values.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum PrecisionArg {
+    /// 32-bit floats.
+    F32,
+    /// 16-bit floats where the CPU computes in them (aarch64 with FEAT_FP16), else 32-bit.
+    F16,
+}
+
+impl From<PrecisionArg> for efficientformer::Precision {
+    fn from(precision: PrecisionArg) -> Self {
+        match precision {
+            PrecisionArg::F32 => efficientformer::Precision::F32,
+            PrecisionArg::F16 => efficientformer::Precision::F16,
+        }
+    }
+}
+
 /// A model file, or the embedded default when absent.
 #[derive(clap::Args)]
 pub struct ModelArg {

@@ -1,14 +1,15 @@
 //! `efficientformer probe [--variants s0,s1,s2,l] [--backends cpu,gpu] [--runs N] [--warmup N]
-//! [--threads N] [--batch N] [--model FILE] [--profile] [--format markdown|json|tflite]`
+//! [--threads N] [--batch N] [--precision f32,f16] [--model FILE] [--profile]
+//! [--format markdown|json|tflite]`
 
 use std::path::PathBuf;
 
 use clap::ValueEnum;
 use efficientformer::Result;
 use efficientformer::probe::{self, ProbeOptions};
-use efficientformer::Variant;
+use efficientformer::{Precision, Variant};
 
-use crate::BackendArg;
+use crate::{BackendArg, PrecisionArg};
 use crate::progress::with_spinner;
 
 /// Arguments of `probe`.
@@ -35,6 +36,10 @@ pub struct Args {
     /// Images per run.
     #[arg(long, default_value_t = 1)]
     batch: usize,
+    /// Precisions to measure in (`f16` runs in half precision on a CPU that has it, `f32`
+    /// elsewhere; the precision column says which ran).
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "f32")]
+    precision: Vec<PrecisionArg>,
     /// Also print where the time goes: each stage's modules by kind (stem, downsample, FFN,
     /// attention, head), from separate synchronised runs.
     #[arg(long)]
@@ -66,6 +71,7 @@ pub fn run(args: Args) -> Result<()> {
         threads: args.threads,
         batch: args.batch,
         profile: args.profile,
+        precisions: args.precision.into_iter().map(Precision::from).collect(),
     };
     let report = with_spinner("measuring", || probe::run(&options))?;
     match args.format {

@@ -12,6 +12,8 @@ public typealias ModelInfo = EfficientFormerBindings.ModelInfo
 public typealias PixelFormat = EfficientFormerBindings.PixelFormat
 /// Where inference runs: `.auto` (Metal when usable, else the CPU), `.cpu`, `.gpu`.
 public typealias Backend = EfficientFormerBindings.ComputeBackend
+/// The arithmetic a classifier runs in: `.f16` on a CPU with half precision, else `.f32`.
+public typealias Precision = EfficientFormerBindings.ComputePrecision
 /// A YUV 4:2:0 frame: luma planes and chroma (`.interleaved` for NV12/NV21, `.planar` for
 /// I420 and three-plane layouts), with its colour `matrix` and `range`.
 public typealias YuvFrame = EfficientFormerBindings.YuvFrame
@@ -44,7 +46,7 @@ public final class Classifier: @unchecked Sendable {
 
     private static func config(
         _ backend: Backend, _ topK: Int, _ scoreThreshold: Float, _ labels: [String]?, _ embedding: Bool,
-        _ cpuThreads: Int?, _ expectedVariant: String?, _ gpuCacheDirectory: URL?
+        _ cpuThreads: Int?, _ expectedVariant: String?, _ gpuCacheDirectory: URL?, _ precision: Precision
     ) -> ClassifierConfig {
         ClassifierConfig(
             backend: backend,
@@ -54,7 +56,8 @@ public final class Classifier: @unchecked Sendable {
             labels: labels,
             embedding: embedding,
             gpuCacheDir: gpuCacheDirectory?.path,
-            expectedVariant: expectedVariant
+            expectedVariant: expectedVariant,
+            precision: precision
         )
     }
 
@@ -66,20 +69,28 @@ public final class Classifier: @unchecked Sendable {
     ///   - embedding: also return the pooled features before the classifier.
     ///   - expectedVariant: throw `.wrongVariant` unless the file holds this variant (`"s0"`...).
     ///   - gpuCacheDirectory: where the GPU runtime keeps its kernel cache (your caches directory).
+    ///   - precision: `.f16` runs in half precision on a CPU that has it (A11 and later), `.f32`
+    ///     elsewhere; `info.precision` and each result's `precision` say which ran.
     public convenience init(
         modelURL: URL, backend: Backend = .auto, topK: Int = 5, scoreThreshold: Float = 0, labels: [String]? = nil,
-        embedding: Bool = false, cpuThreads: Int? = nil, expectedVariant: String? = nil, gpuCacheDirectory: URL? = nil
+        embedding: Bool = false, cpuThreads: Int? = nil, expectedVariant: String? = nil, gpuCacheDirectory: URL? = nil,
+        precision: Precision = .f32
     ) throws(EfficientFormerError) {
-        let config = Self.config(backend, topK, scoreThreshold, labels, embedding, cpuThreads, expectedVariant, gpuCacheDirectory)
+        let config = Self.config(
+            backend, topK, scoreThreshold, labels, embedding, cpuThreads, expectedVariant, gpuCacheDirectory, precision
+        )
         self.init(try ffiCall { try NativeClassifier.fromPath(path: modelURL.path, config: config) })
     }
 
     /// Loads a model held in memory (an asset), in any format `init(modelURL:)` reads.
     public convenience init(
         modelData: Data, backend: Backend = .auto, topK: Int = 5, scoreThreshold: Float = 0, labels: [String]? = nil,
-        embedding: Bool = false, cpuThreads: Int? = nil, expectedVariant: String? = nil, gpuCacheDirectory: URL? = nil
+        embedding: Bool = false, cpuThreads: Int? = nil, expectedVariant: String? = nil, gpuCacheDirectory: URL? = nil,
+        precision: Precision = .f32
     ) throws(EfficientFormerError) {
-        let config = Self.config(backend, topK, scoreThreshold, labels, embedding, cpuThreads, expectedVariant, gpuCacheDirectory)
+        let config = Self.config(
+            backend, topK, scoreThreshold, labels, embedding, cpuThreads, expectedVariant, gpuCacheDirectory, precision
+        )
         self.init(try ffiCall { try NativeClassifier.fromBytes(bytes: modelData, config: config) })
     }
 
@@ -87,9 +98,9 @@ public final class Classifier: @unchecked Sendable {
     /// meaningless predictions (`info.untrained` is true).
     public static func embeddedDefault(
         backend: Backend = .auto, topK: Int = 5, scoreThreshold: Float = 0, labels: [String]? = nil, embedding: Bool = false,
-        cpuThreads: Int? = nil, gpuCacheDirectory: URL? = nil
+        cpuThreads: Int? = nil, gpuCacheDirectory: URL? = nil, precision: Precision = .f32
     ) throws(EfficientFormerError) -> Classifier {
-        let config = config(backend, topK, scoreThreshold, labels, embedding, cpuThreads, nil, gpuCacheDirectory)
+        let config = config(backend, topK, scoreThreshold, labels, embedding, cpuThreads, nil, gpuCacheDirectory, precision)
         return Classifier(try ffiCall { try NativeClassifier.embeddedDefault(config: config) })
     }
 

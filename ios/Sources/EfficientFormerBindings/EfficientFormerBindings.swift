@@ -1094,6 +1094,10 @@ public struct Classification: Equatable, Hashable {
      * Pooled features before the classifier, when the classifier was built with `embedding`.
      */
     public var embedding: [Float]?
+    /**
+     * The precision the network ran in.
+     */
+    public var precision: ComputePrecision
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -1109,11 +1113,15 @@ public struct Classification: Equatable, Hashable {
          */logits: [Float], 
         /**
          * Pooled features before the classifier, when the classifier was built with `embedding`.
-         */embedding: [Float]?) {
+         */embedding: [Float]?, 
+        /**
+         * The precision the network ran in.
+         */precision: ComputePrecision) {
         self.top = top
         self.probabilities = probabilities
         self.logits = logits
         self.embedding = embedding
+        self.precision = precision
     }
 
     
@@ -1135,7 +1143,8 @@ public struct FfiConverterTypeClassification: FfiConverterRustBuffer {
                 top: FfiConverterSequenceTypePrediction.read(from: &buf), 
                 probabilities: FfiConverterSequenceFloat.read(from: &buf), 
                 logits: FfiConverterSequenceFloat.read(from: &buf), 
-                embedding: FfiConverterOptionSequenceFloat.read(from: &buf)
+                embedding: FfiConverterOptionSequenceFloat.read(from: &buf), 
+                precision: FfiConverterTypeComputePrecision.read(from: &buf)
         )
     }
 
@@ -1144,6 +1153,7 @@ public struct FfiConverterTypeClassification: FfiConverterRustBuffer {
         FfiConverterSequenceFloat.write(value.probabilities, into: &buf)
         FfiConverterSequenceFloat.write(value.logits, into: &buf)
         FfiConverterOptionSequenceFloat.write(value.embedding, into: &buf)
+        FfiConverterTypeComputePrecision.write(value.precision, into: &buf)
     }
 }
 
@@ -1199,6 +1209,10 @@ public struct ClassifierConfig: Equatable, Hashable {
      * Fail unless the model is this variant (`s0`, `s1`, `s2`, `l`).
      */
     public var expectedVariant: String?
+    /**
+     * The arithmetic to run in (`nil`: `f32`).
+     */
+    public var precision: ComputePrecision?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -1226,7 +1240,10 @@ public struct ClassifierConfig: Equatable, Hashable {
          */gpuCacheDir: String? = nil, 
         /**
          * Fail unless the model is this variant (`s0`, `s1`, `s2`, `l`).
-         */expectedVariant: String? = nil) {
+         */expectedVariant: String? = nil, 
+        /**
+         * The arithmetic to run in (`nil`: `f32`).
+         */precision: ComputePrecision? = nil) {
         self.backend = backend
         self.cpuThreads = cpuThreads
         self.topK = topK
@@ -1235,6 +1252,7 @@ public struct ClassifierConfig: Equatable, Hashable {
         self.embedding = embedding
         self.gpuCacheDir = gpuCacheDir
         self.expectedVariant = expectedVariant
+        self.precision = precision
     }
 
     
@@ -1260,7 +1278,8 @@ public struct FfiConverterTypeClassifierConfig: FfiConverterRustBuffer {
                 labels: FfiConverterOptionSequenceString.read(from: &buf), 
                 embedding: FfiConverterBool.read(from: &buf), 
                 gpuCacheDir: FfiConverterOptionString.read(from: &buf), 
-                expectedVariant: FfiConverterOptionString.read(from: &buf)
+                expectedVariant: FfiConverterOptionString.read(from: &buf), 
+                precision: FfiConverterOptionTypeComputePrecision.read(from: &buf)
         )
     }
 
@@ -1273,6 +1292,7 @@ public struct FfiConverterTypeClassifierConfig: FfiConverterRustBuffer {
         FfiConverterBool.write(value.embedding, into: &buf)
         FfiConverterOptionString.write(value.gpuCacheDir, into: &buf)
         FfiConverterOptionString.write(value.expectedVariant, into: &buf)
+        FfiConverterOptionTypeComputePrecision.write(value.precision, into: &buf)
     }
 }
 
@@ -1421,6 +1441,10 @@ public struct ModelInfo: Equatable, Hashable {
      * Classes the head predicts.
      */
     public var numClasses: UInt32
+    /**
+     * The precision that runs (`f32` where `f16` was asked for without hardware support).
+     */
+    public var precision: ComputePrecision
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -1451,7 +1475,10 @@ public struct ModelInfo: Equatable, Hashable {
          */untrained: Bool, 
         /**
          * Classes the head predicts.
-         */numClasses: UInt32) {
+         */numClasses: UInt32, 
+        /**
+         * The precision that runs (`f32` where `f16` was asked for without hardware support).
+         */precision: ComputePrecision) {
         self.variant = variant
         self.backend = backend
         self.adapter = adapter
@@ -1461,6 +1488,7 @@ public struct ModelInfo: Equatable, Hashable {
         self.weightDtype = weightDtype
         self.untrained = untrained
         self.numClasses = numClasses
+        self.precision = precision
     }
 
     
@@ -1487,7 +1515,8 @@ public struct FfiConverterTypeModelInfo: FfiConverterRustBuffer {
                 gmacs: FfiConverterDouble.read(from: &buf), 
                 weightDtype: FfiConverterString.read(from: &buf), 
                 untrained: FfiConverterBool.read(from: &buf), 
-                numClasses: FfiConverterUInt32.read(from: &buf)
+                numClasses: FfiConverterUInt32.read(from: &buf), 
+                precision: FfiConverterTypeComputePrecision.read(from: &buf)
         )
     }
 
@@ -1501,6 +1530,7 @@ public struct FfiConverterTypeModelInfo: FfiConverterRustBuffer {
         FfiConverterString.write(value.weightDtype, into: &buf)
         FfiConverterBool.write(value.untrained, into: &buf)
         FfiConverterUInt32.write(value.numClasses, into: &buf)
+        FfiConverterTypeComputePrecision.write(value.precision, into: &buf)
     }
 }
 
@@ -1632,6 +1662,10 @@ public struct ProbeConfig: Equatable, Hashable {
      * Images per run.
      */
     public var batch: UInt32
+    /**
+     * Precisions (`f32`, `f16`); empty: `f32`.
+     */
+    public var precisions: [String]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -1657,7 +1691,10 @@ public struct ProbeConfig: Equatable, Hashable {
          */threads: UInt32? = nil, 
         /**
          * Images per run.
-         */batch: UInt32 = UInt32(1)) {
+         */batch: UInt32 = UInt32(1), 
+        /**
+         * Precisions (`f32`, `f16`); empty: `f32`.
+         */precisions: [String] = []) {
         self.variants = variants
         self.modelPath = modelPath
         self.backends = backends
@@ -1665,6 +1702,7 @@ public struct ProbeConfig: Equatable, Hashable {
         self.runs = runs
         self.threads = threads
         self.batch = batch
+        self.precisions = precisions
     }
 
     
@@ -1689,7 +1727,8 @@ public struct FfiConverterTypeProbeConfig: FfiConverterRustBuffer {
                 warmup: FfiConverterUInt32.read(from: &buf), 
                 runs: FfiConverterUInt32.read(from: &buf), 
                 threads: FfiConverterOptionUInt32.read(from: &buf), 
-                batch: FfiConverterUInt32.read(from: &buf)
+                batch: FfiConverterUInt32.read(from: &buf), 
+                precisions: FfiConverterSequenceString.read(from: &buf)
         )
     }
 
@@ -1701,6 +1740,7 @@ public struct FfiConverterTypeProbeConfig: FfiConverterRustBuffer {
         FfiConverterUInt32.write(value.runs, into: &buf)
         FfiConverterOptionUInt32.write(value.threads, into: &buf)
         FfiConverterUInt32.write(value.batch, into: &buf)
+        FfiConverterSequenceString.write(value.precisions, into: &buf)
     }
 }
 
@@ -1820,7 +1860,7 @@ public func FfiConverterTypeProbeReport_lower(_ value: ProbeReport) -> RustBuffe
 
 
 /**
- * One variant on one backend.
+ * One variant on one backend in one precision.
  */
 public struct ProbeRow: Equatable, Hashable {
     /**
@@ -1831,6 +1871,14 @@ public struct ProbeRow: Equatable, Hashable {
      * Backend name.
      */
     public var backend: String
+    /**
+     * The precision that ran (`f32` where `f16` was asked for without hardware support).
+     */
+    public var precision: String
+    /**
+     * The precision asked for.
+     */
+    public var requestedPrecision: String
     /**
      * `cpu` or the GPU adapter.
      */
@@ -1902,6 +1950,12 @@ public struct ProbeRow: Equatable, Hashable {
          * Backend name.
          */backend: String, 
         /**
+         * The precision that ran (`f32` where `f16` was asked for without hardware support).
+         */precision: String, 
+        /**
+         * The precision asked for.
+         */requestedPrecision: String, 
+        /**
          * `cpu` or the GPU adapter.
          */adapter: String, 
         /**
@@ -1948,6 +2002,8 @@ public struct ProbeRow: Equatable, Hashable {
          */peakRssBytes: UInt64?) {
         self.variant = variant
         self.backend = backend
+        self.precision = precision
+        self.requestedPrecision = requestedPrecision
         self.adapter = adapter
         self.threads = threads
         self.parameters = parameters
@@ -1983,6 +2039,8 @@ public struct FfiConverterTypeProbeRow: FfiConverterRustBuffer {
             try ProbeRow(
                 variant: FfiConverterString.read(from: &buf), 
                 backend: FfiConverterString.read(from: &buf), 
+                precision: FfiConverterString.read(from: &buf), 
+                requestedPrecision: FfiConverterString.read(from: &buf), 
                 adapter: FfiConverterString.read(from: &buf), 
                 threads: FfiConverterOptionUInt32.read(from: &buf), 
                 parameters: FfiConverterUInt64.read(from: &buf), 
@@ -2004,6 +2062,8 @@ public struct FfiConverterTypeProbeRow: FfiConverterRustBuffer {
     public static func write(_ value: ProbeRow, into buf: inout [UInt8]) {
         FfiConverterString.write(value.variant, into: &buf)
         FfiConverterString.write(value.backend, into: &buf)
+        FfiConverterString.write(value.precision, into: &buf)
+        FfiConverterString.write(value.requestedPrecision, into: &buf)
         FfiConverterString.write(value.adapter, into: &buf)
         FfiConverterOptionUInt32.write(value.threads, into: &buf)
         FfiConverterUInt64.write(value.parameters, into: &buf)
@@ -2238,6 +2298,83 @@ public func FfiConverterTypeComputeBackend_lift(_ buf: RustBuffer) throws -> Com
 #endif
 public func FfiConverterTypeComputeBackend_lower(_ value: ComputeBackend) -> RustBuffer {
     return FfiConverterTypeComputeBackend.lower(value)
+}
+
+
+
+/**
+ * The arithmetic a classifier runs in.
+ */
+
+public enum ComputePrecision: Equatable, Hashable {
+    
+    /**
+     * 32-bit floats: the reference, within 1e-4 of PyTorch.
+     */
+    case f32
+    /**
+     * 16-bit floats on a CPU with half-precision arithmetic (Apple A11 and later), about half
+     * the instructions of `f32`; `f32` elsewhere. `ModelInfo.precision` and
+     * `Classification.precision` say which ran.
+     */
+    case f16
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ComputePrecision: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeComputePrecision: FfiConverterRustBuffer {
+    typealias SwiftType = ComputePrecision
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ComputePrecision {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .f32
+        
+        case 2: return .f16
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ComputePrecision, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .f32:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .f16:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeComputePrecision_lift(_ buf: RustBuffer) throws -> ComputePrecision {
+    return try FfiConverterTypeComputePrecision.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeComputePrecision_lower(_ value: ComputePrecision) -> RustBuffer {
+    return FfiConverterTypeComputePrecision.lower(value)
 }
 
 
@@ -2958,6 +3095,30 @@ fileprivate struct FfiConverterOptionTypeCropRect: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeCropRect.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeComputePrecision: FfiConverterRustBuffer {
+    typealias SwiftType = ComputePrecision?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeComputePrecision.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeComputePrecision.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }

@@ -13,6 +13,16 @@ final class OptionsTests: XCTestCase {
         XCTAssertNil(try ClassifierTests.classifier.classify(imageData: Fixtures.data("classify/chelsea_235.png")).embedding)
     }
 
+    func testF16ReportsThePrecisionThatRan() throws {
+        let photo = try Fixtures.data("classify/chelsea_235.png")
+        let half = try Classifier.embeddedDefault(backend: .cpu, precision: .f16)
+        let result = try half.classify(imageData: photo)
+        XCTAssertEqual(result.precision, half.info.precision)
+        let tolerance: Float = result.precision == .f16 ? 1e-2 : 1e-4
+        Fixtures.assertClose("S0 logits", result.logits, try Fixtures.tensor("classify/logits.safetensors", "s0"), tolerance)
+        XCTAssertEqual(try ClassifierTests.classifier.classify(imageData: photo).precision, .f32)
+    }
+
     func testLabelsAndThreshold() throws {
         let names = (0..<1000).map { "thing \($0)" }
         let photo = try Fixtures.data("classify/chelsea_235.png")

@@ -18,6 +18,13 @@ final class ProbeTests: XCTestCase {
         XCTAssertTrue(report.tfliteSummary.contains("Inference timings in us"))
     }
 
+    func testTheProbeMeasuresEachPrecisionAskedFor() async throws {
+        let config = ProbeConfig(variants: ["s0"], backends: ["cpu"], warmup: 0, runs: 1, precisions: ["f32", "f16"])
+        let rows = try await LatencyProbe.run(config).rows
+        XCTAssertEqual(rows.map(\.requestedPrecision), ["f32", "f16"])
+        XCTAssertEqual(rows[0].precision, "f32")
+    }
+
     func testUnknownVariantThrows() async {
         do {
             _ = try await LatencyProbe.run(ProbeConfig(variants: ["xl"]))

@@ -12,6 +12,8 @@ import kotlinx.coroutines.withContext
  * @property modelPath a model file to measure instead of [variants].
  * @property backends `cpu`, `gpu`, `auto`, or a backend name such as `flex`.
  * @property threads CPU threads; `null` uses one per core.
+ * @property precisions the precisions to measure each variant and backend in (a row's
+ *   [ProbeRow.precision] says which ran).
  */
 data class ProbeOptions(
     val variants: List<String> = listOf("s0", "s1", "s2", "l"),
@@ -21,15 +23,18 @@ data class ProbeOptions(
     val runs: Int = 500,
     val threads: Int? = null,
     val batch: Int = 1,
+    val precisions: List<Precision> = listOf(Precision.F32),
 )
 
 /**
- * One variant on one backend. Times in milliseconds; [paperMs] is the paper's iPhone 12
- * figure (Core ML on the Neural Engine), `null` for a custom model.
+ * One variant on one backend in one precision. Times in milliseconds; [paperMs] is the paper's
+ * iPhone 12 figure (Core ML on the Neural Engine), `null` for a custom model.
  */
 class ProbeRow internal constructor(
     val variant: String,
     val backend: String,
+    precision: String,
+    requestedPrecision: String,
     val adapter: String,
     threads: Int,
     val parameters: Long,
@@ -46,12 +51,16 @@ class ProbeRow internal constructor(
     val runsPerSecond: Double,
     peakRssBytes: Long,
 ) {
+    /** The precision that ran ([Precision.F32] where [Precision.F16] was asked for without it). */
+    val precision: Precision = Precision.of(precision)
+    val requestedPrecision: Precision = Precision.of(requestedPrecision)
+
     /** CPU threads; `null` for one per core or a GPU backend. */
     val threads: Int? = threads.takeIf { it >= 0 }
     val paperMs: Double? = paperMs.takeUnless { it.isNaN() }
     val peakRssBytes: Long? = peakRssBytes.takeIf { it >= 0 }
 
-    override fun toString(): String = "ProbeRow($variant/$backend: mean $meanMs ms)"
+    override fun toString(): String = "ProbeRow($variant/$backend/${precision.id}: mean $meanMs ms)"
 }
 
 /**
@@ -84,6 +93,7 @@ object LatencyProbe {
             options.runs,
             options.threads ?: -1,
             options.batch,
+            options.precisions.joinToString(",") { it.id },
         )
     }
 

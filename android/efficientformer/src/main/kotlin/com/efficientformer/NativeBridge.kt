@@ -58,5 +58,6 @@ internal object NativeBridge {
 
     @JvmStatic external fun runProbe(
         variants: String, model: String?, backends: String, warmup: Int, runs: Int, threads: Int, batch: Int,
+        precisions: String,
     ): ProbeReport
 }

@@ -12,6 +12,24 @@ enum class Backend(internal val id: String) {
     GPU("gpu"),
 }
 
+/** The arithmetic a [Classifier] runs in. */
+enum class Precision(internal val id: String) {
+    /** 32-bit floats: the reference, within 1e-4 of PyTorch. */
+    F32("f32"),
+
+    /**
+     * 16-bit floats on a CPU with half-precision arithmetic (ARMv8.2-A FP16: most phones since
+     * 2018), about half the instructions of [F32]; [F32] elsewhere. [ModelInfo.precision] and
+     * [Classification.precision] say which ran.
+     */
+    F16("f16"),
+    ;
+
+    internal companion object {
+        fun of(id: String): Precision = entries.first { it.id == id }
+    }
+}
+
 /** Memory layout of 8-bit pixels; [code] is the core's `PixelFormat::from_code`. */
 enum class PixelFormat(internal val code: Int, val bytesPerPixel: Int) {
     /** `Bitmap.Config.ARGB_8888` memory order. */
@@ -33,6 +51,8 @@ enum class PixelFormat(internal val code: Int, val bytesPerPixel: Int) {
  * @property gpuCacheDir directory for the GPU kernel cache (pass `context.cacheDir`).
  * @property expectedVariant fail with [EfficientFormerException.WRONG_VARIANT] unless the model
  *   is this variant (`s0`, `s1`, `s2`, `l`).
+ * @property precision the arithmetic to run in ([Precision.F16] falls back to [Precision.F32] on
+ *   a CPU without half precision).
  */
 data class ClassifierOptions(
     val backend: Backend = Backend.AUTO,
@@ -43,6 +63,7 @@ data class ClassifierOptions(
     val embedding: Boolean = false,
     val gpuCacheDir: String? = null,
     val expectedVariant: String? = null,
+    val precision: Precision = Precision.F32,
 )
 
 /** [ClassifierOptions] as the native loaders read them: `bindings/jni` reads these fields by name. */
@@ -55,4 +76,5 @@ internal class NativeOptions(options: ClassifierOptions) {
     @JvmField val embedding: Boolean = options.embedding
     @JvmField val gpuCacheDir: String? = options.gpuCacheDir
     @JvmField val expectedVariant: String? = options.expectedVariant
+    @JvmField val precision: String = options.precision.id
 }

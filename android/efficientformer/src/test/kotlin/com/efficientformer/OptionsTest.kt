@@ -28,6 +28,16 @@ class OptionsTest {
     }
 
     @Test
+    fun `f16 reports the precision that ran`() {
+        Classifier.embeddedDefault(cpu.copy(precision = Precision.F16)).use { half ->
+            val result = half.classifyBlocking(photo)
+            assertEquals(half.info.precision, result.precision)
+            assertClose("S0 logits in ${result.precision}", result.logits, Fixtures.chelseaS0Logits, if (result.precision == Precision.F16) 1e-2f else 1e-4f)
+        }
+        Classifier.embeddedDefault(cpu).use { assertEquals(Precision.F32, it.classifyBlocking(photo).precision) }
+    }
+
+    @Test
     fun `labels name the classes and the threshold drops unlikely ones`() {
         val names = List(1000) { "thing $it" }
         Classifier.embeddedDefault(cpu.copy(labels = names, topK = 1000)).use {

@@ -24,6 +24,14 @@ class ProbeTest {
     }
 
     @Test
+    fun `the probe measures each precision asked for`() {
+        val options = ProbeOptions(variants = listOf("s0"), backends = listOf("cpu"), warmup = 0, runs = 1, precisions = listOf(Precision.F32, Precision.F16))
+        val rows = LatencyProbe.runBlocking(options).rows
+        assertEquals(listOf(Precision.F32, Precision.F16), rows.map { it.requestedPrecision })
+        assertEquals(Precision.F32, rows[0].precision)
+    }
+
+    @Test
     fun `bad probe options throw`() {
         val error = assertThrows<EfficientFormerException> { LatencyProbe.runBlocking(ProbeOptions(variants = listOf("xl"))) }
         assertEquals(EfficientFormerException.INVALID_INPUT, error.code)
