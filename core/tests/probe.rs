@@ -66,7 +66,7 @@ fn short_probe_report_validates_against_the_schema() {
     assert_eq!((s1.parameters, s1.paper_iphone12_ms, s1.paper_ratio_to_s0), (6_185_560, Some(1.1), Some(1.22)));
     assert_eq!(format!("{:.4}", s1.gmacs), "0.6523");
     assert!(s1.ratio_to_s0.is_some());
-    assert!(report.to_markdown().contains("| S1 | flex | 6185560 | 6.0925 | 0.6523 | 1.1 |"));
+    assert!(report.to_markdown().contains("| S1 | flex | f32 | 6185560 | 6.0925 | 0.6523 | 1.1 |"));
     let tflite = report.to_tflite_summary();
     assert!(tflite.lines().any(|l| l.starts_with("count=5 first=")), "{tflite}");
     assert!(tflite.contains("Inference timings in us: Init: "));

@@ -78,16 +78,10 @@ pub fn gelu_lanes<L: Lanes>(lanes: L, x: L::Vector) -> L::Vector {
     lanes.zero_below(x, low, value)
 }
 
-/// `Σ coefficients[i] · square^(n-i)` by Horner's rule, highest power first (a plain loop:
-/// an iterator's `fold` may stay out of line, outside the dispatched function's instruction
-/// set).
+/// `Σ coefficients[i] · square^(n-i)` by Horner's rule, highest power first.
 #[inline(always)]
 fn horner<L: Lanes, const N: usize>(lanes: L, square: L::Vector, coefficients: &[f32; N]) -> L::Vector {
-    let mut sum = lanes.splat(coefficients[0]);
-    for &c in &coefficients[1..] {
-        sum = lanes.mul_add(square, sum, lanes.splat(c));
-    }
-    sum
+    coefficients[1..].iter().fold(lanes.splat(coefficients[0]), |sum, &c| lanes.mul_add(square, sum, lanes.splat(c)))
 }
 
 /// `coefficients[i] · scale^(n-i)`: a polynomial in `x²` as one in `x² / scale`.

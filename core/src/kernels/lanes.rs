@@ -404,7 +404,6 @@ mod neon_f16 {
     use std::arch::aarch64::*;
 
     use half::f16;
-use half::slice::HalfFloatSliceExt;
 
     use super::{Lanes, NeonF16};
 
@@ -425,7 +424,12 @@ use half::slice::HalfFloatSliceExt;
 
         #[inline(always)]
         fn splat(self, value: f32) -> float16x8_t {
-            unsafe { vreinterpretq_f16_u16(vdupq_n_u16(f16::from_f32(value).to_bits())) }
+            // Converted by the vector unit, so that a constant folds and a splat in a loop is
+            // hoisted (`f16::from_f32` checks the CPU's features on every call).
+            unsafe {
+                let half = vcvt_f16_f32(vdupq_n_f32(value));
+                vcombine_f16(half, half)
+            }
         }
 
         #[inline(always)]
