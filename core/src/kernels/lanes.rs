@@ -3,12 +3,13 @@
 //! `Precision::F16`), [`Lanes`] the vectors a CPU computes on, and [`Element::dispatch`] picks
 //! them at run time, as `pulp`'s `Arch::dispatch` does for `f32` alone.
 //!
-//! - `f32`: [`F32s`], `pulp`'s vectors (AVX-512, AVX2+FMA, NEON, or scalar code).
+//! - `f32`: [`SimdF32`], `pulp`'s vectors (AVX-512, AVX2+FMA, NEON, or scalar code).
 //! - `f16` on aarch64 with FEAT_FP16 (ARMv8.2-A: Apple A11 on, most Android phones since
 //!   2018): [`NeonF16`], eight half-precision lanes per NEON instruction where `f32` has four,
-//!   as XNNPACK's `neonfp16arith` kernels run (the intrinsics are stable since Rust's
-//!   `stdarch_neon_fp16`; `f16` scalars are not, so a value is its bits, `half::f16`).
-//! - `f16` elsewhere: [`Widened`], the values stored in `f16` and computed in `f32` lanes
+//!   as XNNPACK's `neonfp16arith` kernels run (the vector intrinsics are stable in the Rust
+//!   1.96 the aarch64 build uses; the `f16` scalar type is not, so a value is its bits,
+//!   `half::f16`).
+//! - `f16` elsewhere: [`WidenedF16`], the values stored in `f16` and computed in `f32` lanes
 //!   (converted on load and store): correct on any CPU, and never faster than `f32`. The model
 //!   does not choose `f16` on such a CPU (`Precision::F16` falls back to `f32` there); these
 //!   lanes keep an `f16` tensor that reaches a kernel computable everywhere.

@@ -67,7 +67,7 @@ final class FrameTextTests: XCTestCase {
               Prediction(classIndex: 285, label: "Egyptian cat", score: 0.2),
               Prediction(classIndex: 282, label: "tiger cat", score: 0.05),
               Prediction(classIndex: 1, label: "goldfish", score: 0.01)],
-        probabilities: [], logits: [], embedding: nil)
+        probabilities: [], logits: [], embedding: nil, precision: Precision.f32)
 
     func testTop3MillisecondsAndDrops() {
         XCTAssertEqual(frameText(result, milliseconds: 12.345, droppedFrames: 7, untrained: false),
