@@ -11,7 +11,8 @@
 # the tree's 64 MiB). `run` installs
 # the Vulkan loader when it is missing (from .gl/*.deb when the machine has no network),
 # prints the GPU and a summary, and writes to OUT (default .gpu-check/out):
-#   parity.log     every variant on wgpu (Vulkan) against timm: 1e-3 relative, same top-5
+#   parity.log     every variant on wgpu (Vulkan) against timm: 1e-3 relative, same top-5 in
+#                  f32; 1e-2, same top-1 in f16 (f16 maps and weights, f32 arithmetic)
 #   probes.jsonl   one probe report per line ({"run": ..., "report": ...}):
 #                  cold-<v>     one variant in a new process with empty caches (a new HOME,
 #                               so the driver's shader cache is empty too): load, first
@@ -19,6 +20,7 @@
 #                  second-s0    S0 again in a second process with the same HOME (the driver's
 #                               shader cache warm; CubeCL's own cache only in a
 #                               persistent-gpu-cache build: persistent-*)
+#                  f16          all variants in f16 (where the adapter has SHADER_F16)
 #                  before       the BEFORE build, all variants in one process
 #   profile.md     S0's time per stage and block kind
 #   errors.log     the probes' standard error
@@ -95,6 +97,7 @@ run() {
     probe "cold-$variant" "$homes/$variant" "$bin/efficientformer" --variants "$variant"
   done
   probe second-s0 "$homes/s0" "$bin/efficientformer" --variants s0
+  probe f16 "$homes/f16" "$bin/efficientformer" --variants s0,s1,s2,l --precision f16
   if [ -x "$bin/efficientformer-persistent" ]; then
     probe persistent-cold-s0 "$homes/persistent" "$bin/efficientformer-persistent" --variants s0
     probe persistent-second-s0 "$homes/persistent" "$bin/efficientformer-persistent" --variants s0
@@ -116,7 +119,7 @@ import json, pathlib, sys
 for line in (pathlib.Path(sys.argv[1]) / "probes.jsonl").read_text().splitlines():
     entry = json.loads(line)
     for r in entry["report"]["rows"]:
-        print(f"{entry['run']:22} {r['variant']:3} mean {r['latency']['mean_ms']:7.3f} ms p90 {r['latency']['p90_ms']:7.3f} ms "
+        print(f"{entry['run']:22} {r['variant']:3} {r['precision']} mean {r['latency']['mean_ms']:7.3f} ms p90 {r['latency']['p90_ms']:7.3f} ms "
               f"load {r['load_ms']:6.0f} ms first inference {r['cold_ms']:6.0f} ms  {r['adapter']}")
 PY
 }

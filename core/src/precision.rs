@@ -4,8 +4,13 @@
 //! with FEAT_FP16 (ARMv8.2-A: Apple A11 and later, almost every Android phone sold since 2018)
 //! NEON multiplies and adds eight `f16` lanes per instruction where `f32` has four, as
 //! XNNPACK's and ExecuTorch's fp16 inference do. `F16` stores the weights and activations in
-//! `f16` and runs the CPU kernels in half precision there ([`crate::kernels::lanes`]); every
-//! other device runs `f32`, and says so ([`Precision::resolve`]).
+//! `f16` and runs the CPU kernels in half precision there ([`crate::kernels::lanes`]). On a
+//! GPU whose adapter has `SHADER_F16` (every Apple GPU through Metal, most Android ones through
+//! Vulkan) the maps and weights are `f16` in memory and the kernels compute in `f32`
+//! ([`crate::cube_kernels`]): half the bytes every launch reads and writes, which is what a
+//! phone GPU's time goes to. Every other device runs `f32`, and says so ([`Precision::resolve`]).
+
+use burn::tensor::{DType, Device};
 
 use crate::backend::Backend;
 use crate::error::{Error, Result};
@@ -40,15 +45,16 @@ impl Precision {
         }
     }
 
-    /// The precision that runs when `self` is asked for on `backend`: `F16` on burn-flex on a
-    /// CPU with half-precision arithmetic (aarch64 with FEAT_FP16, detected at run time),
-    /// `F32` everywhere else (ARMv8.0, x86, the reference and GPU backends).
-    pub fn resolve(self, backend: Backend) -> Precision {
-        #[cfg(feature = "cpu")]
-        if self == Precision::F16 && backend == Backend::Flex && crate::kernels::lanes::half_arithmetic() {
-            return Precision::F16;
-        }
-        let _ = backend;
-        Precision::F32
+    /// The precision that runs when `self` is asked for on `backend`'s `device`: `F16` on
+    /// burn-flex on a CPU with half-precision arithmetic (aarch64 with FEAT_FP16, detected at
+    /// run time) and on a GPU whose adapter stores `f16` (wgpu's `SHADER_F16`), `F32`
+    /// everywhere else (ARMv8.0, x86, the reference backend, OpenGL ES).
+    pub fn resolve(self, backend: Backend, device: &Device) -> Precision {
+        let half = match backend {
+            #[cfg(feature = "cpu")]
+            Backend::Flex => crate::kernels::lanes::half_arithmetic(),
+            backend => backend.is_gpu() && device.supports_dtype(DType::F16),
+        };
+        if self == Precision::F16 && half { Precision::F16 } else { Precision::F32 }
     }
 }

@@ -66,7 +66,7 @@ fn f16_classifier_matches_pytorch_f32_on_the_photo() {
 
 #[test]
 fn f16_network_matches_pytorch_f32_on_the_seeded_batch() {
-    let precision = Precision::F16.resolve(Backend::Flex);
+    let precision = Precision::F16.resolve(Backend::Flex, &Backend::Flex.device().unwrap());
     assert_eq!(precision, expected_precision());
     for variant in Variant::PUBLISHED {
         let reference = Reference::load(variant);

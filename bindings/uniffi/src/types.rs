@@ -33,7 +33,8 @@ pub enum ComputePrecision {
     /// 32-bit floats: the reference, within 1e-4 of PyTorch.
     F32,
     /// 16-bit floats on a CPU with half-precision arithmetic (Apple A11 and later), about half
-    /// the instructions of `f32`; `f32` elsewhere. `ModelInfo.precision` and
+    /// the instructions of `f32`, and on a GPU that stores them (every Apple GPU): half the
+    /// bytes per launch, `f32` arithmetic; `f32` elsewhere. `ModelInfo.precision` and
     /// `Classification.precision` say which ran.
     F16,
 }

@@ -81,7 +81,8 @@ pub struct ClassifierOptions {
     /// Fail with [`Error::WrongVariant`] unless the file holds this variant.
     pub expected_variant: Option<Variant>,
     /// The arithmetic to run in: [`Precision::F16`] runs in half precision on a CPU that has
-    /// it (aarch64 with FEAT_FP16, on the `flex` backend) and in `f32` elsewhere;
+    /// it (aarch64 with FEAT_FP16, on the `flex` backend), stores `f16` on a GPU that has it
+    /// (`SHADER_F16`), and runs `f32` elsewhere;
     /// [`ModelInfo::precision`] and [`Classification::precision`] say which ran.
     pub precision: Precision,
 }
@@ -221,7 +222,7 @@ impl Classifier {
             (given, _) => Labels::new(given, config.num_classes)?,
         };
         let (backend, opened, backend_note) = select_backend(options.backend)?;
-        let precision = options.precision.resolve(backend);
+        let precision = options.precision.resolve(backend, &opened.device);
         let model = EfficientFormerV2::load(state, Placement { device: opened.device, precision })?;
         let threads = CpuThreads::new(backend, options.cpu_threads)?;
         let info = ModelInfo {

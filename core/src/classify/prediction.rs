@@ -27,7 +27,7 @@ pub struct Classification {
     /// when the classifier was built with `embedding` on.
     pub embedding: Option<Vec<f32>>,
     /// The precision the network ran in (`F32` where `F16` was asked for on a device without
-    /// half-precision arithmetic).
+    /// it).
     pub precision: Precision,
 }
 

@@ -1,7 +1,7 @@
 //! The attention core in one launch: timm's `Attention2d.forward` from `attn = q @ k` to
 //! `x = attn @ v + v_local` (scores, talking head 1, position biases, softmax, talking head
 //! 2, value product, local branch), and the same without talking heads for
-//! `Attention2dDownsample`. One cube per (query token, image, slice of the output channels):
+//! `Attention2dDownsample`, each optionally followed by `proj`'s leading GELU. One cube per (query token, image, slice of the output channels):
 //! its row of scores for every head stays in shared memory from the first product to the
 //! last. Each slice's cube computes the row again (a few hundred multiply-adds per thread),
 //! so that the value product, the longest part, is spread over four times as many cubes and
@@ -13,6 +13,7 @@ use burn_cubecl::tensor::CubeTensor;
 use cubecl::prelude::*;
 
 use super::empty_output;
+use super::gelu::gelu;
 
 /// Largest `heads · keys` a cube holds (two rows of scores in shared memory: 24 KiB in f32,
 /// under Metal's 32 KiB). The network needs 8 · 196.
@@ -32,17 +33,20 @@ pub struct HeadMixing {
 
 /// `q: [B, heads·kd, N]`, `k: [B, heads·kd, M]`, `v: [B, heads·vd, M]`, `local` and `output:
 /// [B, heads·vd, N]`, `bias: [heads, N, M]` (with talking heads: `talking_head1` of the position
-/// biases plus its bias), all row-major.
+/// biases plus its bias), all row-major. The maps are stored in `F`, the biases and mixing
+/// weights in `f32` (as the model keeps them in either precision), and everything is computed
+/// in `f32`: in `f16` a score of 10 is only known to 5e-3, which softmax turns into a relative
+/// error of its probability.
 #[cube(launch)]
 fn attention_kernel<F: Float>(
     q: &Tensor<F>,
     k: &Tensor<F>,
     v: &Tensor<F>,
     local: &Tensor<F>,
-    bias: &Tensor<F>,
-    mix1: &Tensor<F>,
-    mix2: &Tensor<F>,
-    mix2_bias: &Tensor<F>,
+    bias: &Tensor<f32>,
+    mix1: &Tensor<f32>,
+    mix2: &Tensor<f32>,
+    mix2_bias: &Tensor<f32>,
     output: &mut Tensor<F>,
     key_dim: u32,
     value_dim: u32,
@@ -51,6 +55,7 @@ fn attention_kernel<F: Float>(
     #[comptime] heads: u32,
     #[comptime] scores_len: u32,
     #[comptime] talking_heads: bool,
+    #[comptime] apply_gelu: bool,
     #[define(F)] _dtype: ElemType,
 ) {
     let query = CUBE_POS_X as usize;
@@ -62,8 +67,8 @@ fn attention_kernel<F: Float>(
     let len = scores_len as usize;
     let (key_dim, value_dim) = (key_dim as usize, value_dim as usize);
     let (queries, keys) = (queries as usize, keys as usize);
-    let mut raw = Shared::new_slice(len);
-    let mut scores = Shared::new_slice(len);
+    let mut raw = Shared::<[f32]>::new_slice(len);
+    let mut scores = Shared::<[f32]>::new_slice(len);
 
     // q · k for every head: raw[h · M + j].
     let mut t = unit;
@@ -71,9 +76,9 @@ fn attention_kernel<F: Float>(
         let head = t / keys;
         let key = t % keys;
         let row = image * heads * key_dim + head * key_dim;
-        let mut sum = F::new(0.0_f32);
+        let mut sum = 0.0_f32;
         for d in 0..key_dim {
-            sum += q[(row + d) * queries + query] * k[(row + d) * keys + key];
+            sum += f32::cast_from(q[(row + d) * queries + query]) * f32::cast_from(k[(row + d) * keys + key]);
         }
         raw[t] = sum;
         t += threads;
@@ -108,7 +113,7 @@ fn attention_kernel<F: Float>(
                 max = value;
             }
         }
-        let mut total = F::new(0.0_f32);
+        let mut total = 0.0_f32;
         for j in 0..keys {
             let e = (scores[start + j] - max).exp();
             scores[start + j] = e;
@@ -152,11 +157,14 @@ fn attention_kernel<F: Float>(
     while c < end {
         let head = c / value_dim;
         let plane = image * channels + c;
-        let mut sum = local[plane * queries + query];
+        let mut sum = f32::cast_from(local[plane * queries + query]);
         for j in 0..keys {
-            sum += scores[head * keys + j] * v[plane * keys + j];
+            sum += scores[head * keys + j] * f32::cast_from(v[plane * keys + j]);
         }
-        output[plane * queries + query] = sum;
+        if apply_gelu {
+            sum = gelu::<f32>(sum);
+        }
+        output[plane * queries + query] = F::cast_from(sum);
         c += threads;
     }
 }
@@ -166,12 +174,14 @@ pub fn fits(heads: usize, keys: usize) -> bool {
     heads > 0 && heads * keys <= MAX_SCORES
 }
 
-/// The attention core for `q, k, v, local: [B, C, H, W]` and `bias: [1, heads, N, M]`.
+/// The attention core for `q, k, v, local: [B, C, H, W]` and `bias: [1, heads, N, M]`, GELU on
+/// the result when `gelu` is set.
 pub fn launch(
     [q, k, v, local]: [CubeTensor; 4],
     bias: CubeTensor,
     talking_heads: Option<HeadMixing>,
     heads: usize,
+    gelu: bool,
     dtype: ElemType,
 ) -> CubeTensor {
     let [batch, key_channels, _, _] = q.shape().dims::<4>();
@@ -207,6 +217,7 @@ pub fn launch(
         heads as u32,
         (heads * keys) as u32,
         has_talking_heads,
+        gelu,
         dtype,
     );
     output

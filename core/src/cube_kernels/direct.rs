@@ -14,7 +14,8 @@ use super::gelu::gelu;
 use super::{empty_output, one_thread_per_element};
 
 /// One thread per output element: the `k x k` taps of its group's input channels around it,
-/// zero outside the map. The threads of a warp share an output channel (broadcast weights).
+/// zero outside the map, summed in `f32` whatever `F` stores. The threads of a warp share an
+/// output channel (broadcast weights).
 #[cube(launch)]
 fn direct_conv_kernel<F: Float>(
     input: &Tensor<F>,
@@ -43,7 +44,7 @@ fn direct_conv_kernel<F: Float>(
     let out_channel = (position / (out_width * out_height)) % out_channels;
     let batch = position / (out_width * out_height * out_channels);
     let first_channel = out_channel / out_per_group * in_per_group;
-    let mut sum = bias[out_channel];
+    let mut sum = f32::cast_from(bias[out_channel]);
     for c in 0..in_per_group {
         let plane = batch * channels + first_channel + c;
         let taps = (out_channel * in_per_group + c) * kernel * kernel;
@@ -55,16 +56,16 @@ fn direct_conv_kernel<F: Float>(
                 for kx in 0..kernel {
                     let padded_x = out_x * stride + kx;
                     if padded_x >= padding && padded_x < width + padding {
-                        sum += weight[taps + ky * kernel + kx] * input[row + padded_x - padding];
+                        sum += f32::cast_from(weight[taps + ky * kernel + kx]) * f32::cast_from(input[row + padded_x - padding]);
                     }
                 }
             }
         }
     }
     if apply_gelu {
-        sum = gelu::<F>(sum);
+        sum = gelu::<f32>(sum);
     }
-    output[position] = sum;
+    output[position] = F::cast_from(sum);
 }
 
 /// `act(conv2d(x, weight, bias))` for `weight: [out, in / groups, k, k]`, padding `k / 2`.

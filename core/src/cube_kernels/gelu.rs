@@ -1,6 +1,6 @@
 //! Exact (erf) GELU, one launch: burn-wgpu composes `gelu` from five element-wise launches
 //! (scale, erf, add, multiply, multiply). Also the epilogue the other kernels apply in
-//! registers ([`gelu`]).
+//! registers ([`gelu`]), in `f32` whatever the tensors store.
 
 use burn::backend::TensorMetadata;
 use burn_cubecl::kernel::into_contiguous;
@@ -21,7 +21,7 @@ fn gelu_kernel<F: Float>(input: &Tensor<F>, output: &mut Tensor<F>, #[define(F)]
     if ABSOLUTE_POS >= output.len() {
         terminate!();
     }
-    output[ABSOLUTE_POS] = gelu::<F>(input[ABSOLUTE_POS]);
+    output[ABSOLUTE_POS] = F::cast_from(gelu::<f32>(f32::cast_from(input[ABSOLUTE_POS])));
 }
 
 /// GELU of a float tensor, row-major out.

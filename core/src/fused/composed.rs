@@ -49,15 +49,15 @@ pub fn spatial_mean<B: Backend>(x: FloatTensor<B>) -> FloatTensor<B> {
 
 /// Bilinear upsampling as two matmuls with `matrix_t: [n, m]`, rows then columns (the matmul
 /// form is exact on every backend; burn-wgpu 0.22.1's `interpolate` ignores
-/// `align_corners=False`).
-pub fn bilinear_upsample<B: Backend>(x: FloatTensor<B>, matrix_t: FloatTensor<B>) -> FloatTensor<B> {
+/// `align_corners=False`), then `Attention2d.proj`'s leading GELU when `gelu` is set.
+pub fn bilinear_upsample<B: Backend>(x: FloatTensor<B>, matrix_t: FloatTensor<B>, gelu: bool) -> FloatTensor<B> {
     let shape = x.shape();
     let (batch, channels, rows, cols) = (shape[0], shape[1], shape[2], shape[3]);
     let size = matrix_t.shape()[1];
     let wide = B::float_matmul(B::float_reshape(x, Shape::new([batch * channels * rows, cols])), matrix_t.clone());
     let wide = B::float_swap_dims(B::float_reshape(wide, Shape::new([batch, channels, rows, size])), 2, 3);
     let full = B::float_matmul(B::float_reshape(wide, Shape::new([batch * channels * size, rows])), matrix_t);
-    B::float_swap_dims(B::float_reshape(full, Shape::new([batch, channels, size, size])), 2, 3)
+    maybe_gelu::<B>(B::float_swap_dims(B::float_reshape(full, Shape::new([batch, channels, size, size])), 2, 3), gelu)
 }
 
 /// `x.reshape([B, heads, per_head, tokens])`.
@@ -89,7 +89,13 @@ fn scores<B: Backend>(q: FloatTensor<B>, k: FloatTensor<B>, heads: usize) -> Flo
     B::float_matmul(q, split_heads::<B>(k, heads))
 }
 
-/// timm `Attention2d.forward` from `attn = q @ k` to `x = attn @ v + v_local`.
+/// `gelu(x)` when `gelu` is set.
+fn maybe_gelu<B: Backend>(x: FloatTensor<B>, gelu: bool) -> FloatTensor<B> {
+    if gelu { B::gelu(x) } else { x }
+}
+
+/// timm `Attention2d.forward` from `attn = q @ k` to `x = attn @ v + v_local`, then `proj`'s
+/// leading GELU when `gelu` is set.
 #[allow(clippy::too_many_arguments)]
 pub fn talking_head_attention<B: Backend>(
     q: FloatTensor<B>,
@@ -101,15 +107,17 @@ pub fn talking_head_attention<B: Backend>(
     talking_head2: FloatTensor<B>,
     talking_head2_bias: FloatTensor<B>,
     heads: usize,
+    gelu: bool,
 ) -> FloatTensor<B> {
     let options = || ConvOptions::new([1, 1], [0, 0], [1, 1], 1);
     let attn = B::conv2d(scores::<B>(q, k, heads), talking_head1, None, options());
     let attn = softmax_last::<B>(B::float_add(attn, bias));
     let attn = B::conv2d(attn, talking_head2, Some(talking_head2_bias), options());
-    attend::<B>(attn, v, local, heads)
+    maybe_gelu::<B>(attend::<B>(attn, v, local, heads), gelu)
 }
 
-/// timm `Attention2dDownsample.forward` from `attn = q @ k` to `x = attn @ v + v_local`.
+/// timm `Attention2dDownsample.forward` from `attn = q @ k` to `x = attn @ v + v_local`, then
+/// `proj`'s leading GELU when `gelu` is set.
 pub fn biased_attention<B: Backend>(
     q: FloatTensor<B>,
     k: FloatTensor<B>,
@@ -117,7 +125,8 @@ pub fn biased_attention<B: Backend>(
     local: FloatTensor<B>,
     bias: FloatTensor<B>,
     heads: usize,
+    gelu: bool,
 ) -> FloatTensor<B> {
     let attn = softmax_last::<B>(B::float_add(scores::<B>(q, k, heads), bias));
-    attend::<B>(attn, v, local, heads)
+    maybe_gelu::<B>(attend::<B>(attn, v, local, heads), gelu)
 }

@@ -8,7 +8,7 @@ use burn_cubecl::tensor::CubeTensor;
 use super::{FusedOps, composed};
 use crate::cube_kernels::attention::{self, HeadMixing};
 use crate::cube_kernels::pointwise::{self, Epilogue};
-use crate::cube_kernels::{direct, gelu, shared_float_type, upsample};
+use crate::cube_kernels::{all_f32, direct, gelu, mlp_expand, pool, shared_float_type, upsample};
 
 /// Which kernel runs a convolution, if any.
 enum ConvKernel {
@@ -49,6 +49,30 @@ impl FusedOps for Cube {
         }
     }
 
+    fn query_key_value(
+        x: CubeTensor,
+        q_weight: CubeTensor,
+        q_bias: CubeTensor,
+        k_weight: CubeTensor,
+        k_bias: CubeTensor,
+        v_weight: CubeTensor,
+        v_bias: CubeTensor,
+    ) -> (CubeTensor, CubeTensor, CubeTensor) {
+        let convs = [(q_weight, q_bias), (k_weight, k_bias), (v_weight, v_bias)];
+        let pointwise = convs.iter().all(|(weight, bias)| matches!(conv_kernel(&x, weight, bias, 1, 1), Some(ConvKernel::Pointwise)));
+        let operands = [&x, &convs[0].0, &convs[0].1, &convs[1].0, &convs[1].1, &convs[2].0, &convs[2].1];
+        match shared_float_type(&operands) {
+            Some(dtype) if pointwise => {
+                let [q, k, v] = pointwise::launch_many(x, convs, Epilogue::None, dtype);
+                (q, k, v)
+            }
+            _ => {
+                let [q, k, v] = convs.map(|(weight, bias)| Self::conv_bias_act(x.clone(), weight, bias, 1, 1, false));
+                (q, k, v)
+            }
+        }
+    }
+
     fn conv_bias_add(
         x: CubeTensor,
         weight: CubeTensor,
@@ -69,11 +93,37 @@ impl FusedOps for Cube {
         }
     }
 
-    fn bilinear_upsample(x: CubeTensor, matrix_t: CubeTensor) -> CubeTensor {
+    fn conv_mlp_residual(
+        x: CubeTensor,
+        fc1_weight: CubeTensor,
+        fc1_bias: CubeTensor,
+        mid_weight: CubeTensor,
+        mid_bias: CubeTensor,
+        fc2_weight: CubeTensor,
+        fc2_bias: CubeTensor,
+    ) -> CubeTensor {
+        let operands = [&x, &fc1_weight, &fc1_bias, &mid_weight, &mid_bias, &fc2_weight, &fc2_bias];
+        match shared_float_type(&operands) {
+            Some(dtype) if mlp_shapes(&x, [&fc1_weight, &fc1_bias], [&mid_weight, &mid_bias], [&fc2_weight, &fc2_bias]) => {
+                let mid = mlp_expand::launch(x.clone(), [fc1_weight, fc1_bias], [mid_weight, mid_bias], dtype);
+                pointwise::launch(mid, fc2_weight, fc2_bias, Epilogue::Residual(x), dtype)
+            }
+            _ => composed::conv_mlp_residual::<Self>(x, [fc1_weight, fc1_bias], [mid_weight, mid_bias], [fc2_weight, fc2_bias]),
+        }
+    }
+
+    fn bilinear_upsample(x: CubeTensor, matrix_t: CubeTensor, gelu: bool) -> CubeTensor {
         let square = x.shape().num_dims() == 4 && x.shape()[2] == x.shape()[3] && matrix_t.shape().num_dims() == 2;
-        match shared_float_type(&[&x, &matrix_t]) {
-            Some(dtype) if square && matrix_t.shape()[0] == x.shape()[2] => upsample::launch(x, matrix_t, dtype),
-            _ => composed::bilinear_upsample::<Self>(x, matrix_t),
+        match shared_float_type(&[&x]) {
+            Some(dtype) if square && matrix_t.shape()[0] == x.shape()[2] && all_f32(&[&matrix_t]) => upsample::launch(x, matrix_t, gelu, dtype),
+            _ => composed::bilinear_upsample::<Self>(x, matrix_t, gelu),
+        }
+    }
+
+    fn spatial_mean(x: CubeTensor) -> CubeTensor {
+        match shared_float_type(&[&x]) {
+            Some(dtype) if x.shape().num_dims() == 4 => pool::launch(x, dtype),
+            _ => composed::spatial_mean::<Self>(x),
         }
     }
 
@@ -94,12 +144,13 @@ impl FusedOps for Cube {
         talking_head2: CubeTensor,
         talking_head2_bias: CubeTensor,
         heads: usize,
+        gelu: bool,
     ) -> CubeTensor {
-        let operands = [&q, &k, &v, &local, &talking_head1, &bias, &talking_head2, &talking_head2_bias];
-        match shared_float_type(&operands) {
-            Some(dtype) if attention_fits(&q, &k, heads) => {
+        let weights = [&talking_head1, &bias, &talking_head2, &talking_head2_bias];
+        match shared_float_type(&[&q, &k, &v, &local]) {
+            Some(dtype) if attention_fits(&q, &k, heads) && all_f32(&weights) => {
                 let mixing = HeadMixing { mix1: talking_head1, mix2: talking_head2, mix2_bias: talking_head2_bias };
-                attention::launch([q, k, v, local], bias, Some(mixing), heads, dtype)
+                attention::launch([q, k, v, local], bias, Some(mixing), heads, gelu, dtype)
             }
             _ => composed::talking_head_attention::<Self>(
                 q,
@@ -111,6 +162,7 @@ impl FusedOps for Cube {
                 talking_head2,
                 talking_head2_bias,
                 heads,
+                gelu,
             ),
         }
     }
@@ -122,12 +174,27 @@ impl FusedOps for Cube {
         local: CubeTensor,
         bias: CubeTensor,
         heads: usize,
+        gelu: bool,
     ) -> CubeTensor {
-        match shared_float_type(&[&q, &k, &v, &local, &bias]) {
-            Some(dtype) if attention_fits(&q, &k, heads) => attention::launch([q, k, v, local], bias, None, heads, dtype),
-            _ => composed::biased_attention::<Self>(q, k, v, local, bias, heads),
+        match shared_float_type(&[&q, &k, &v, &local]) {
+            Some(dtype) if attention_fits(&q, &k, heads) && all_f32(&[&bias]) => attention::launch([q, k, v, local], bias, None, heads, gelu, dtype),
+            _ => composed::biased_attention::<Self>(q, k, v, local, bias, heads, gelu),
         }
     }
+}
+
+/// Whether the FFN kernels take these shapes: `x: [B, C, H, W]`, `fc1: [hidden, C, 1, 1]`,
+/// `mid: [hidden, 1, 3, 3]` (depthwise), `fc2: [C, hidden, 1, 1]`, biases to match.
+fn mlp_shapes(x: &CubeTensor, [fc1, fc1_bias]: [&CubeTensor; 2], [mid, mid_bias]: [&CubeTensor; 2], [fc2, fc2_bias]: [&CubeTensor; 2]) -> bool {
+    let (x, fc1, mid, fc2) = (x.shape(), fc1.shape(), mid.shape(), fc2.shape());
+    if [x.num_dims(), fc1.num_dims(), mid.num_dims(), fc2.num_dims()] != [4; 4] {
+        return false;
+    }
+    let (channels, hidden) = (x[1], fc1[0]);
+    fc1.dims::<4>() == [hidden, channels, 1, 1]
+        && mid.dims::<4>() == [hidden, 1, 3, 3]
+        && fc2.dims::<4>() == [channels, hidden, 1, 1]
+        && [fc1_bias, mid_bias, fc2_bias].map(|b| b.shape().num_elements()) == [hidden, hidden, channels]
 }
 
 /// Whether the attention kernel holds a row of scores for these `q`, `k`.
@@ -148,7 +215,7 @@ mod tests {
     //! odd sizes under stride 2, and inputs that are views (not row-major).
 
     use burn::backend::Dispatch;
-    use burn::tensor::{Device, Tensor, TensorData};
+    use burn::tensor::{Device, FloatDType, Tensor, TensorData};
 
     use super::*;
     use crate::backend::Backend;
@@ -240,14 +307,68 @@ mod tests {
     }
 
     #[test]
+    fn conv_mlp_residual_matches_composed_ops() {
+        let device = device();
+        // (batch, channels, hidden, side): hidden counts off the 16-channel slices; maps of
+        // one tile (7, 9), of whole tiles (20: 10x10, 28: 14x14) and with partial ones (17).
+        let cases = [(2, 13, 21, 7), (1, 8, 40, 9), (1, 6, 17, 17), (2, 5, 16, 20), (1, 4, 35, 28)];
+        for (case, &(batch, channels, hidden, side)) in cases.iter().enumerate() {
+            let x = tensor(&format!("mx{case}"), [batch, channels, side, side], &device);
+            let shapes = [("fc1", [hidden, channels, 1, 1]), ("mid", [hidden, 1, 3, 3]), ("fc2", [channels, hidden, 1, 1])];
+            let convs = shapes.map(|(name, shape)| (tensor(&format!("{name}w{case}"), shape, &device), tensor(&format!("{name}b{case}"), [shape[0]], &device)));
+            let dispatch = |(w, b): &(Tensor<4>, Tensor<1>)| [w.clone().into_dispatch(), b.clone().into_dispatch()];
+            let [fc1, mid, fc2] = convs.each_ref().map(dispatch);
+            let want = Tensor::from_dispatch(composed::conv_mlp_residual::<Dispatch>(x.clone().into_dispatch(), fc1, mid, fc2));
+            for (layout, input) in [("row-major", x.clone()), ("view", as_view(x.clone()))] {
+                let got = fused::conv_mlp_residual(input, convs.each_ref().map(|(w, b)| (w, b)));
+                assert_close(got, want.clone(), &format!("case {case} {layout}"));
+            }
+        }
+    }
+
+    #[test]
+    fn query_key_value_matches_three_convolutions() {
+        let device = device();
+        // (batch, in, q and k out, v out, side): outputs that end inside a work item's four
+        // channels, and 300 input channels (split sums).
+        for (case, &(batch, cin, qk, vout, side)) in [(2, 13, 5, 7, 7), (1, 300, 16, 30, 3)].iter().enumerate() {
+            let x = tensor(&format!("qkv{case}"), [batch, cin, side, side], &device);
+            let convs = [("q", qk), ("k", qk), ("v", vout)].map(|(name, out)| {
+                (tensor(&format!("{name}w{case}"), [out, cin, 1, 1], &device), tensor(&format!("{name}b{case}"), [out], &device))
+            });
+            for (layout, input) in [("row-major", x.clone()), ("view", as_view(x.clone()))] {
+                let got = fused::query_key_value(input, convs.each_ref().map(|(w, b)| (w, b)));
+                for ((name, got), (weight, bias)) in ["q", "k", "v"].into_iter().zip(got).zip(&convs) {
+                    assert_close(got, composed_conv(&x, weight, bias, 1, 1, false), &format!("{name} case {case} {layout}"));
+                }
+            }
+        }
+    }
+
+    #[test]
     fn bilinear_upsample_matches_composed_ops() {
         let device = device();
         let matrix = crate::model::attention::bilinear_matrix(5, 10);
         let matrix_t: Vec<f32> = (0..5).flat_map(|i| (0..10).map(move |o| (i, o))).map(|(i, o)| matrix[o * 5 + i]).collect();
         let matrix_t = Tensor::<2>::from_data(TensorData::new(matrix_t, [5, 10]), &device);
         let x = tensor("u", [2, 13, 5, 5], &device);
-        let want = Tensor::from_dispatch(composed::bilinear_upsample::<Dispatch>(x.clone().into_dispatch(), matrix_t.clone().into_dispatch()));
-        assert_close(fused::bilinear_upsample(as_view(x), &matrix_t), want, "upsample");
+        for gelu in [false, true] {
+            let want =
+                Tensor::from_dispatch(composed::bilinear_upsample::<Dispatch>(x.clone().into_dispatch(), matrix_t.clone().into_dispatch(), gelu));
+            assert_close(fused::bilinear_upsample(as_view(x.clone()), &matrix_t, gelu), want, &format!("upsample, gelu {gelu}"));
+        }
+    }
+
+    #[test]
+    fn spatial_mean_matches_composed_op() {
+        let device = device();
+        for shape in [[2, 13, 7, 7], [1, 3, 1, 1], [3, 5, 14, 9]] {
+            let x = tensor("m", shape, &device);
+            let want = Tensor::from_dispatch(composed::spatial_mean::<Dispatch>(x.clone().into_dispatch()));
+            for (layout, x) in [("row-major", x.clone()), ("view", as_view(x))] {
+                assert_close(fused::spatial_mean(x), want.clone(), &format!("mean {shape:?} {layout}"));
+            }
+        }
     }
 
     #[test]
@@ -273,6 +394,8 @@ mod tests {
             let local = tensor(&format!("l{case}"), [batch, heads * vd, qs, qs], &device);
             let bias = tensor(&format!("bias{case}"), [1, heads, qs * qs, ks * ks], &device);
             let dispatch = |t: &Tensor<4>| t.clone().into_dispatch();
+            // `proj`'s GELU in every other case.
+            let gelu = case % 2 == 1;
             let want = Tensor::from_dispatch(composed::biased_attention::<Dispatch>(
                 dispatch(&q),
                 dispatch(&k),
@@ -280,8 +403,9 @@ mod tests {
                 dispatch(&local),
                 dispatch(&bias),
                 heads,
+                gelu,
             ));
-            let got = fused::biased_attention([q.clone(), as_view(k.clone()), v.clone(), local.clone()], &bias, heads);
+            let got = fused::biased_attention([q.clone(), as_view(k.clone()), v.clone(), local.clone()], &bias, heads, gelu);
             assert_close(got, want, &format!("biased case {case}"));
 
             let mixing = fused::TalkingHeads {
@@ -300,9 +424,88 @@ mod tests {
                 dispatch(&mixing.talking_head2),
                 mixing.talking_head2_bias.clone().into_dispatch(),
                 heads,
+                gelu,
             ));
-            let got = fused::talking_head_attention([as_view(q), k, v, as_view(local)], &mixing, heads);
+            let got = fused::talking_head_attention([as_view(q), k, v, as_view(local)], &mixing, heads, gelu);
             assert_close(got, want, &format!("talking heads case {case}"));
         }
+    }
+
+    /// Every kernel with its maps and weights in `f16` (the attention's biases and mixing
+    /// weights and the upsampling matrix `f32`, as the model keeps them) against `f32`, on an
+    /// adapter that stores `f16` (lavapipe's Vulkan in CI; `EFFICIENTFORMER_EXPECT_GPU_F16=1`
+    /// makes its absence a failure, elsewhere the test says it did not run).
+    #[test]
+    fn half_kernels_match_f32() {
+        let device = device();
+        let half = device.supports_dtype(burn::tensor::DType::F16);
+        if std::env::var("EFFICIENTFORMER_EXPECT_GPU_F16").is_ok_and(|v| v == "1") {
+            assert!(half, "the adapter stores no f16 (EFFICIENTFORMER_EXPECT_GPU_F16=1)");
+        }
+        if !half {
+            println!("skipped: the adapter stores no f16");
+            return;
+        }
+        let to_half = |t: &Tensor<4>| t.clone().cast(FloatDType::F16);
+        // Within f16's rounding of the `depth` stored values a result sums (the sums are f32):
+        // 1e-3 · √depth of the result's scale.
+        let close = |got: Tensor<4>, want: Tensor<4>, depth: usize, what: &str| {
+            assert_eq!(got.dtype(), burn::tensor::DType::F16, "{what}: ran in f16");
+            let got = got.cast(FloatDType::F32).into_data().to_vec::<f32>().unwrap();
+            let want = want.into_data().to_vec::<f32>().unwrap();
+            let bound = 1e-3 * (depth as f32).sqrt() * want.iter().fold(1f32, |m, w| m.max(w.abs()));
+            for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+                assert!((g - w).abs() <= bound, "{what}: element {i}: {g} vs {w} (bound {bound})");
+            }
+        };
+        // (batch, in, out, side, kernel, stride, groups): pointwise with 300 input channels
+        // (split sums), depthwise stride 2, dense stride 2.
+        for (case, &(batch, cin, cout, side, kernel, stride, groups)) in
+            [(1, 300, 21, 7, 1, 1, 1), (2, 11, 11, 9, 3, 2, 11), (2, 3, 10, 9, 3, 2, 1)].iter().enumerate()
+        {
+            let x = tensor(&format!("hx{case}"), [batch, cin, side, side], &device);
+            let weight = tensor(&format!("hw{case}"), [cout, cin / groups, kernel, kernel], &device);
+            let bias = tensor(&format!("hb{case}"), [cout], &device);
+            let (hw, hb) = (to_half(&weight), bias.clone().cast(FloatDType::F16));
+            let depth = cin / groups * kernel * kernel;
+            let want = fused::conv_bias_act(x.clone(), &weight, &bias, [stride, groups], true);
+            close(fused::conv_bias_act(to_half(&x), &hw, &hb, [stride, groups], true), want.clone(), depth, &format!("conv case {case}"));
+            let residual = tensor(&format!("hr{case}"), want.dims(), &device);
+            let want = fused::conv_bias_add(x.clone(), &weight, &bias, residual.clone(), [stride, groups]);
+            close(fused::conv_bias_add(to_half(&x), &hw, &hb, to_half(&residual), [stride, groups]), want, depth, &format!("conv + residual case {case}"));
+        }
+        let x = tensor("hqkv", [2, 45, 7, 7], &device);
+        let convs = [("q", 16), ("k", 16), ("v", 30)].map(|(name, out)| (tensor(&format!("h{name}w"), [out, 45, 1, 1], &device), tensor(&format!("h{name}b"), [out], &device)));
+        let want = fused::query_key_value(x.clone(), convs.each_ref().map(|(w, b)| (w, b)));
+        let half_convs = convs.each_ref().map(|(w, b)| (to_half(w), b.clone().cast(FloatDType::F16)));
+        let got = fused::query_key_value(to_half(&x), half_convs.each_ref().map(|(w, b)| (w, b)));
+        for ((got, want), name) in got.into_iter().zip(want).zip(["q", "k", "v"]) {
+            close(got, want, 45, name);
+        }
+        let x = tensor("hmlp", [2, 24, 14, 14], &device);
+        let shapes = [("fc1", [96, 24, 1, 1]), ("mid", [96, 1, 3, 3]), ("fc2", [24, 96, 1, 1])];
+        let convs = shapes.map(|(name, shape)| (tensor(&format!("h{name}w"), shape, &device), tensor(&format!("h{name}b"), [shape[0]], &device)));
+        let want = fused::conv_mlp_residual(x.clone(), convs.each_ref().map(|(w, b)| (w, b)));
+        let half_convs = convs.each_ref().map(|(w, b)| (to_half(w), b.clone().cast(FloatDType::F16)));
+        close(fused::conv_mlp_residual(to_half(&x), half_convs.each_ref().map(|(w, b)| (w, b))), want, 24 + 9 + 96, "ffn");
+        let (batch, heads, kd, vd, side) = (2, 8, 32, 64, 7);
+        let maps = [("q", kd, side), ("k", kd, side), ("v", vd, side), ("l", vd, side)]
+            .map(|(name, per_head, side)| tensor(&format!("h{name}"), [batch, heads * per_head, side, side], &device));
+        let mixing = fused::TalkingHeads {
+            talking_head1: tensor("hth1", [heads, heads, 1, 1], &device),
+            bias: tensor("hbias", [1, heads, side * side, side * side], &device),
+            talking_head2: tensor("hth2", [heads, heads, 1, 1], &device),
+            talking_head2_bias: tensor("hth2b", [heads], &device),
+        };
+        let want = fused::talking_head_attention(maps.clone(), &mixing, heads, true);
+        close(fused::talking_head_attention(maps.each_ref().map(to_half), &mixing, heads, true), want, 49, "attention");
+        let matrix = crate::model::attention::bilinear_matrix(5, 10);
+        let matrix_t: Vec<f32> = (0..5).flat_map(|i| (0..10).map(move |o| (i, o))).map(|(i, o)| matrix[o * 5 + i]).collect();
+        let matrix_t = Tensor::<2>::from_data(TensorData::new(matrix_t, [5, 10]), &device);
+        let x = tensor("hu", [2, 13, 5, 5], &device);
+        close(fused::bilinear_upsample(to_half(&x), &matrix_t, true), fused::bilinear_upsample(x.clone(), &matrix_t, true), 25, "upsample");
+        let x = tensor("hm", [2, 37, 7, 7], &device);
+        close(fused::spatial_mean(to_half(&x)), fused::spatial_mean(x.clone()), 1, "mean");
+        close(fused::gelu(to_half(&x) * 4.0), fused::gelu(x * 4.0), 1, "gelu");
     }
 }

@@ -292,11 +292,7 @@ impl FusedOps for Flex {
     }
 
     fn conv_bias_act(x: FlexTensor, weight: FlexTensor, bias: FlexTensor, stride: usize, groups: usize, gelu: bool) -> FlexTensor {
-        let composed = |x, weight, bias| {
-            let weight = unpacked(weight, out_channels(&bias));
-            composed::conv_bias_act::<Flex>(x, weight, bias, stride, groups, gelu)
-        };
-        by_dtype!(x, conv_bias_act_as(x, weight, bias, stride, groups, gelu), composed(x, weight, bias))
+        by_dtype!(x, conv_bias_act_as(x, weight, bias, stride, groups, gelu), conv_bias_act_composed(x, weight, bias, stride, groups, gelu))
     }
 
     fn conv_bias_add(
@@ -326,12 +322,12 @@ impl FusedOps for Flex {
         by_dtype!(x, conv_mlp_residual_as(x, convs), composed(x, convs))
     }
 
-    fn bilinear_upsample(x: FlexTensor, matrix_t: FlexTensor) -> FlexTensor {
+    fn bilinear_upsample(x: FlexTensor, matrix_t: FlexTensor, gelu: bool) -> FlexTensor {
         let [_, _, rows, cols] = dims(&x);
         if rows != cols || matrix_t.shape()[0] != rows {
-            return composed::bilinear_upsample::<Flex>(x, matrix_t);
+            return composed::bilinear_upsample::<Flex>(x, matrix_t, gelu);
         }
-        by_dtype!(x, bilinear_upsample_as(x, matrix_t), composed::bilinear_upsample::<Flex>(x, matrix_t))
+        by_dtype!(x, bilinear_upsample_as(x, matrix_t, gelu), composed::bilinear_upsample::<Flex>(x, matrix_t, gelu))
     }
 
     fn spatial_mean(x: FlexTensor) -> FlexTensor {
@@ -356,6 +352,7 @@ impl FusedOps for Flex {
         talking_head2: FlexTensor,
         talking_head2_bias: FlexTensor,
         heads: usize,
+        gelu: bool,
     ) -> FlexTensor {
         let maps = [q, k, v, local];
         let Some(shape) = attention_shape(&maps, heads) else {
@@ -370,11 +367,12 @@ impl FusedOps for Flex {
                 talking_head2,
                 talking_head2_bias,
                 heads,
+                gelu,
             );
         };
         let (th1, bias, th2, th2_bias) = (f32_values(&talking_head1), f32_values(&bias), f32_values(&talking_head2), f32_values(&talking_head2_bias));
         let mixing = ScoreMixing::TalkingHeads { th1: &th1, bias: &bias, th2: &th2, th2_bias: &th2_bias };
-        by_dtype!(maps[0], run_attention(maps, shape, mixing), unreachable!("attention_shape checks the maps' type"))
+        by_dtype!(maps[0], run_attention(maps, shape, mixing, gelu), unreachable!("attention_shape checks the maps' type"))
     }
 
     fn biased_attention(
@@ -384,14 +382,15 @@ impl FusedOps for Flex {
         local: FlexTensor,
         bias: FlexTensor,
         heads: usize,
+        gelu: bool,
     ) -> FlexTensor {
         let maps = [q, k, v, local];
         let Some(shape) = attention_shape(&maps, heads) else {
             let [q, k, v, local] = maps;
-            return composed::biased_attention::<Flex>(q, k, v, local, bias, heads);
+            return composed::biased_attention::<Flex>(q, k, v, local, bias, heads, gelu);
         };
         let bias = f32_values(&bias);
-        by_dtype!(maps[0], run_attention(maps, shape, ScoreMixing::Bias(&bias)), unreachable!("attention_shape checks the maps' type"))
+        by_dtype!(maps[0], run_attention(maps, shape, ScoreMixing::Bias(&bias), gelu), unreachable!("attention_shape checks the maps' type"))
     }
 }
 
@@ -411,17 +410,18 @@ fn pack_conv_weight_as<E: Stored>(weight: FlexTensor) -> FlexTensor {
 fn conv_bias_act_as<E: Stored>(x: FlexTensor, weight: FlexTensor, bias: FlexTensor, stride: usize, groups: usize, gelu: bool) -> FlexTensor {
     match conv_kernel::<E>(&x, &weight, &bias, stride, groups) {
         Some(kernel) => run_conv::<E>(kernel, x, &weight, &bias, stride, gelu),
-        None => {
-            let weight = unpacked(weight, out_channels(&bias));
-            composed::conv_bias_act::<Flex>(x, weight, bias, stride, groups, gelu)
-        }
+        None => conv_bias_act_composed(x, weight, bias, stride, groups, gelu),
     }
 }
 
+/// [`FusedOps::conv_bias_act`] by burn's own ops, on the weight unpacked.
+fn conv_bias_act_composed(x: FlexTensor, weight: FlexTensor, bias: FlexTensor, stride: usize, groups: usize, gelu: bool) -> FlexTensor {
+    let weight = unpacked(weight, out_channels(&bias));
+    composed::conv_bias_act::<Flex>(x, weight, bias, stride, groups, gelu)
+}
+
 fn conv_bias_add_composed(x: FlexTensor, weight: FlexTensor, bias: FlexTensor, residual: FlexTensor, stride: usize, groups: usize) -> FlexTensor {
-    let out = out_channels(&bias);
-    let y = composed::conv_bias_act::<Flex>(x, unpacked(weight, out), bias, stride, groups, false);
-    Flex::float_add(residual, y)
+    Flex::float_add(residual, conv_bias_act_composed(x, weight, bias, stride, groups, false))
 }
 
 fn conv_bias_add_as<E: Stored>(
@@ -483,11 +483,14 @@ fn conv_mlp_residual_as<E: Stored>(x: FlexTensor, convs: [FlexTensor; 6]) -> Fle
     from_channels_last(out, [batch, channels, height, width])
 }
 
-fn bilinear_upsample_as<E: Stored>(x: FlexTensor, matrix_t: FlexTensor) -> FlexTensor {
+fn bilinear_upsample_as<E: Stored>(x: FlexTensor, matrix_t: FlexTensor, gelu: bool) -> FlexTensor {
     let [batch, channels, rows, _] = dims(&x);
     let size = matrix_t.shape()[1];
     let input = channels_last::<E>(&x);
-    let out = bilinear_upsample(values::<E>(&input), batch, rows, channels, &f32_values(&matrix_t));
+    let mut out = bilinear_upsample(values::<E>(&input), batch, rows, channels, &f32_values(&matrix_t));
+    if gelu {
+        parallel::for_each_chunk(&mut out, GELU_CHUNK, |_, chunk| gelu_in_place(chunk));
+    }
     from_channels_last(out, [batch, channels, size, size])
 }
 
@@ -530,11 +533,11 @@ fn attention_shape([q, k, v, local]: &[FlexTensor; 4], heads: usize) -> Option<A
     })
 }
 
-fn run_attention<E: Stored>([q, k, v, local]: [FlexTensor; 4], shape: AttentionShape, mixing: ScoreMixing) -> FlexTensor {
+fn run_attention<E: Stored>([q, k, v, local]: [FlexTensor; 4], shape: AttentionShape, mixing: ScoreMixing, gelu: bool) -> FlexTensor {
     let [q, k, v] = [&q, &k, &v].map(channels_last::<E>);
     // The products accumulate straight into the local value's storage.
     let mut out = owned_channels_last::<E>(local);
-    attention(values::<E>(&q), values(&k), values(&v), out.try_storage_mut::<E>().expect("owned storage"), shape, mixing);
+    attention(values::<E>(&q), values(&k), values(&v), out.try_storage_mut::<E>().expect("owned storage"), shape, mixing, gelu);
     out
 }
 
@@ -668,8 +671,10 @@ const CONV_CASES: [(usize, usize, usize, usize, usize, usize, usize); 16] = [
         let matrix_t: Vec<f32> = (0..5).flat_map(|i| (0..10).map(move |o| (i, o))).map(|(i, o)| matrix[o * 5 + i]).collect();
         let matrix_t = FlexTensor::from_data(TensorData::new(matrix_t, [5, 10]));
         let x = tensor("u", &[2, 13, 5, 5]);
-        let want = composed::bilinear_upsample::<Flex>(x.clone(), matrix_t.clone());
-        assert_close(Flex::bilinear_upsample(as_channels_last(&x), matrix_t), want, "upsample");
+        for gelu in [false, true] {
+            let want = composed::bilinear_upsample::<Flex>(x.clone(), matrix_t.clone(), gelu);
+            assert_close(Flex::bilinear_upsample(as_channels_last(&x), matrix_t.clone(), gelu), want, &format!("upsample, gelu {gelu}"));
+        }
     }
 
     #[test]
@@ -689,19 +694,23 @@ const CONV_CASES: [(usize, usize, usize, usize, usize, usize, usize); 16] = [
             let v = tensor(&format!("v{case}"), &[batch, heads * vd, ks, ks]);
             let local = tensor(&format!("l{case}"), &[batch, heads * vd, qs, qs]);
             let bias = tensor(&format!("bias{case}"), &[1, heads, qs * qs, ks * ks]);
-            let want = composed::biased_attention::<Flex>(q.clone(), k.clone(), v.clone(), local.clone(), bias.clone(), heads);
-            let [cq, ck, cv, cl] = [&q, &k, &v, &local].map(as_channels_last);
-            let got = Flex::biased_attention(cq.clone(), ck.clone(), cv.clone(), cl.clone(), bias.clone(), heads);
-            assert_close(got, want, &format!("biased case {case}"));
-
             let th1 = tensor(&format!("th1{case}"), &[heads, heads, 1, 1]);
             let th2 = tensor(&format!("th2{case}"), &[heads, heads, 1, 1]);
             let th2_bias = tensor(&format!("th2b{case}"), &[heads]);
-            let want = composed::talking_head_attention::<Flex>(
-                q.clone(), k.clone(), v.clone(), local.clone(), th1.clone(), bias.clone(), th2.clone(), th2_bias.clone(), heads,
-            );
-            let got = Flex::talking_head_attention(q, ck, v, cl, th1, bias, th2, th2_bias, heads);
-            assert_close(got, want, &format!("talking heads case {case}"));
+            let [cq, ck, cv, cl] = [&q, &k, &v, &local].map(as_channels_last);
+            for gelu in [false, true] {
+                let want = composed::biased_attention::<Flex>(q.clone(), k.clone(), v.clone(), local.clone(), bias.clone(), heads, gelu);
+                let got = Flex::biased_attention(cq.clone(), ck.clone(), cv.clone(), cl.clone(), bias.clone(), heads, gelu);
+                assert_close(got, want, &format!("biased case {case}, gelu {gelu}"));
+
+                let want = composed::talking_head_attention::<Flex>(
+                    q.clone(), k.clone(), v.clone(), local.clone(), th1.clone(), bias.clone(), th2.clone(), th2_bias.clone(), heads, gelu,
+                );
+                let got = Flex::talking_head_attention(
+                    q.clone(), ck.clone(), v.clone(), cl.clone(), th1.clone(), bias.clone(), th2.clone(), th2_bias.clone(), heads, gelu,
+                );
+                assert_close(got, want, &format!("talking heads case {case}, gelu {gelu}"));
+            }
         }
     }
 
@@ -781,19 +790,21 @@ const CONV_CASES: [(usize, usize, usize, usize, usize, usize, usize); 16] = [
             let maps = [("q", heads * kd, qs), ("k", heads * kd, ks), ("v", heads * vd, ks), ("l", heads * vd, qs)]
                 .map(|(name, channels, side)| as_channels_last(&tensor(&format!("{name}{case}"), &[batch, channels, side, side])));
             let bias = tensor(&format!("bias{case}"), &[1, heads, qs * qs, ks * ks]);
+            // GELU (the model's case) in every other case.
+            let gelu = case % 2 == 0;
             let [q, k, v, l] = maps.clone();
-            let want = Flex::biased_attention(q, k, v, l, bias.clone(), heads);
+            let want = Flex::biased_attention(q, k, v, l, bias.clone(), heads, gelu);
             let [q, k, v, l] = maps.each_ref().map(half);
-            let got = Flex::biased_attention(q, k, v, l, bias.clone(), heads);
+            let got = Flex::biased_attention(q, k, v, l, bias.clone(), heads, gelu);
             assert_half_close(got, want, kd.max(ks * ks), &format!("biased case {case}"));
 
             let th1 = tensor(&format!("th1{case}"), &[heads, heads, 1, 1]);
             let th2 = tensor(&format!("th2{case}"), &[heads, heads, 1, 1]);
             let th2_bias = tensor(&format!("th2b{case}"), &[heads]);
             let [q, k, v, l] = maps.clone();
-            let want = Flex::talking_head_attention(q, k, v, l, th1.clone(), bias.clone(), th2.clone(), th2_bias.clone(), heads);
+            let want = Flex::talking_head_attention(q, k, v, l, th1.clone(), bias.clone(), th2.clone(), th2_bias.clone(), heads, gelu);
             let [q, k, v, l] = maps.each_ref().map(half);
-            let got = Flex::talking_head_attention(q, k, v, l, th1, bias, th2, th2_bias, heads);
+            let got = Flex::talking_head_attention(q, k, v, l, th1, bias, th2, th2_bias, heads, gelu);
             assert_half_close(got, want, kd.max(ks * ks), &format!("talking heads case {case}"));
         }
     }
@@ -805,7 +816,10 @@ const CONV_CASES: [(usize, usize, usize, usize, usize, usize, usize); 16] = [
         let matrix_t: Vec<f32> = (0..5).flat_map(|i| (0..10).map(move |o| (i, o))).map(|(i, o)| matrix[o * 5 + i]).collect();
         let matrix_t = FlexTensor::from_data(TensorData::new(matrix_t, [5, 10]));
         let x = as_channels_last(&tensor("u", &[2, 13, 5, 5]));
-        assert_half_close(Flex::bilinear_upsample(half(&x), matrix_t.clone()), Flex::bilinear_upsample(x.clone(), matrix_t), 4, "upsample");
+        for gelu in [false, true] {
+            let want = Flex::bilinear_upsample(x.clone(), matrix_t.clone(), gelu);
+            assert_half_close(Flex::bilinear_upsample(half(&x), matrix_t.clone(), gelu), want, 4, &format!("upsample, gelu {gelu}"));
+        }
         let x = as_channels_last(&tensor("mean", &[3, 37, 7, 7]));
         assert_half_close(Flex::spatial_mean(half(&x)), Flex::spatial_mean(x.clone()), 1, "mean");
         let x = tensor("g", &[2, 13, 5, 3]);

@@ -51,6 +51,25 @@ pub trait FusedOps: Backend {
         composed::conv_bias_act::<Self>(x, weight, bias, stride, groups, gelu)
     }
 
+    /// `Attention2d`'s `q`, `k` and `v`: three 1x1 `ConvNorm`s of the same input, as one launch
+    /// where a backend can (on the CPU they stay three products).
+    #[allow(clippy::too_many_arguments)]
+    fn query_key_value(
+        x: FloatTensor<Self>,
+        q_weight: FloatTensor<Self>,
+        q_bias: FloatTensor<Self>,
+        k_weight: FloatTensor<Self>,
+        k_bias: FloatTensor<Self>,
+        v_weight: FloatTensor<Self>,
+        v_bias: FloatTensor<Self>,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+        (
+            Self::conv_bias_act(x.clone(), q_weight, q_bias, 1, 1, false),
+            Self::conv_bias_act(x.clone(), k_weight, k_bias, 1, 1, false),
+            Self::conv_bias_act(x, v_weight, v_bias, 1, 1, false),
+        )
+    }
+
     /// `residual + conv2d(x, weight, bias)`: a branch's last `ConvNorm` and its residual add,
     /// `ConvMlpWithNorm.fc2` with the block's `x + ls2 * mlp(x)`, `Attention2d.proj` with
     /// `x + ls1 * attn(x)`, and `Attention2dDownsample.proj` with `Downsample`'s `attn(x) +
@@ -86,9 +105,10 @@ pub trait FusedOps: Backend {
 
     /// Bilinear upsampling of `x: [B, C, n, n]` to `[B, C, m, m]` by the transposed per-axis
     /// interpolation matrix `matrix_t: [n, m]`: `Attention2d`'s `nn.Upsample(scale_factor=2,
-    /// mode='bilinear')` after the stride-2 attention (`align_corners=False` is in the matrix).
-    fn bilinear_upsample(x: FloatTensor<Self>, matrix_t: FloatTensor<Self>) -> FloatTensor<Self> {
-        composed::bilinear_upsample::<Self>(x, matrix_t)
+    /// mode='bilinear')` after the stride-2 attention (`align_corners=False` is in the matrix),
+    /// then `proj`'s leading GELU when `gelu` is set (so that it costs no pass of its own).
+    fn bilinear_upsample(x: FloatTensor<Self>, matrix_t: FloatTensor<Self>, gelu: bool) -> FloatTensor<Self> {
+        composed::bilinear_upsample::<Self>(x, matrix_t, gelu)
     }
 
     /// The mean over the map of `x: [B, C, H, W]`, as `[B, C, 1, 1]`: timm's `forward_head`
@@ -104,7 +124,10 @@ pub trait FusedOps: Backend {
 
     /// The core of timm's `Attention2d`: `th2(softmax(th1(q·k) + bias)) · v + local`
     /// (`q, k: [B, heads·kd, 7, 7]`, `v, local: [B, heads·vd, 7, 7]`, `th1, th2: [heads, heads,
-    /// 1, 1]`, `bias: [1, heads, N, N]`: the position biases through `th1`, plus its bias).
+    /// 1, 1]`, `bias: [1, heads, N, N]`: the position biases through `th1`, plus its bias),
+    /// then `proj`'s leading GELU when `gelu` is set (the attention without a stride; with one,
+    /// the upsampling comes first and takes the GELU).
+    #[allow(clippy::too_many_arguments)]
     fn talking_head_attention(
         q: FloatTensor<Self>,
         k: FloatTensor<Self>,
@@ -115,6 +138,7 @@ pub trait FusedOps: Backend {
         talking_head2: FloatTensor<Self>,
         talking_head2_bias: FloatTensor<Self>,
         heads: usize,
+        gelu: bool,
     ) -> FloatTensor<Self> {
         composed::talking_head_attention::<Self>(
             q,
@@ -126,12 +150,14 @@ pub trait FusedOps: Backend {
             talking_head2,
             talking_head2_bias,
             heads,
+            gelu,
         )
     }
 
     /// The core of timm's `Attention2dDownsample`: `softmax(q·k + bias) · v + local` (`q:
     /// [B, heads·kd, 7, 7]`, `k: [B, heads·kd, 14, 14]`, `v: [B, heads·vd, 14, 14]`, `local:
-    /// [B, heads·vd, 7, 7]`, `bias: [1, heads, 49, 196]`).
+    /// [B, heads·vd, 7, 7]`, `bias: [1, heads, 49, 196]`), then `proj`'s leading GELU when
+    /// `gelu` is set.
     fn biased_attention(
         q: FloatTensor<Self>,
         k: FloatTensor<Self>,
@@ -139,8 +165,9 @@ pub trait FusedOps: Backend {
         local: FloatTensor<Self>,
         bias: FloatTensor<Self>,
         heads: usize,
+        gelu: bool,
     ) -> FloatTensor<Self> {
-        composed::biased_attention::<Self>(q, k, v, local, bias, heads)
+        composed::biased_attention::<Self>(q, k, v, local, bias, heads, gelu)
     }
 }
 
@@ -162,6 +189,20 @@ pub fn conv_bias_act(x: Tensor<4>, weight: &Tensor<4>, bias: &Tensor<1>, [stride
         groups,
         gelu,
     ))
+}
+
+/// [`FusedOps::query_key_value`] on tensors: `[q, k, v]` for `convs` `[(weight, bias); 3]`.
+pub fn query_key_value(x: Tensor<4>, [q, k, v]: [(&Tensor<4>, &Tensor<1>); 3]) -> [Tensor<4>; 3] {
+    let (q, k, v) = <Dispatch as FusedOps>::query_key_value(
+        x.into_dispatch(),
+        q.0.clone().into_dispatch(),
+        q.1.clone().into_dispatch(),
+        k.0.clone().into_dispatch(),
+        k.1.clone().into_dispatch(),
+        v.0.clone().into_dispatch(),
+        v.1.clone().into_dispatch(),
+    );
+    [q, k, v].map(Tensor::from_dispatch)
 }
 
 /// [`FusedOps::conv_bias_add`] on tensors.
@@ -196,8 +237,8 @@ pub fn conv_mlp_residual(x: Tensor<4>, [fc1, mid, fc2]: [(&Tensor<4>, &Tensor<1>
 }
 
 /// [`FusedOps::bilinear_upsample`] on tensors.
-pub fn bilinear_upsample(x: Tensor<4>, matrix_t: &Tensor<2>) -> Tensor<4> {
-    Tensor::from_dispatch(<Dispatch as FusedOps>::bilinear_upsample(x.into_dispatch(), matrix_t.clone().into_dispatch()))
+pub fn bilinear_upsample(x: Tensor<4>, matrix_t: &Tensor<2>, gelu: bool) -> Tensor<4> {
+    Tensor::from_dispatch(<Dispatch as FusedOps>::bilinear_upsample(x.into_dispatch(), matrix_t.clone().into_dispatch(), gelu))
 }
 
 /// [`FusedOps::spatial_mean`] on a tensor.
@@ -228,6 +269,7 @@ pub fn talking_head_attention(
     [q, k, v, local]: [Tensor<4>; 4],
     mixing: &TalkingHeads,
     heads: usize,
+    gelu: bool,
 ) -> Tensor<4> {
     Tensor::from_dispatch(<Dispatch as FusedOps>::talking_head_attention(
         q.into_dispatch(),
@@ -239,11 +281,12 @@ pub fn talking_head_attention(
         mixing.talking_head2.clone().into_dispatch(),
         mixing.talking_head2_bias.clone().into_dispatch(),
         heads,
+        gelu,
     ))
 }
 
 /// [`FusedOps::biased_attention`] on tensors.
-pub fn biased_attention([q, k, v, local]: [Tensor<4>; 4], bias: &Tensor<4>, heads: usize) -> Tensor<4> {
+pub fn biased_attention([q, k, v, local]: [Tensor<4>; 4], bias: &Tensor<4>, heads: usize, gelu: bool) -> Tensor<4> {
     Tensor::from_dispatch(<Dispatch as FusedOps>::biased_attention(
         q.into_dispatch(),
         k.into_dispatch(),
@@ -251,5 +294,6 @@ pub fn biased_attention([q, k, v, local]: [Tensor<4>; 4], bias: &Tensor<4>, head
         local.into_dispatch(),
         bias.clone().into_dispatch(),
         heads,
+        gelu,
     ))
 }

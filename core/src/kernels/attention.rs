@@ -41,7 +41,8 @@ pub enum ScoreMixing<'a> {
 /// `out[b, n, h·vd + e] += Σ_m A_h[n, m] · v[b, m, h·vd + e]` with `A` the mixed softmax of
 /// `S_h = q_h · k_hᵀ`; `q: [B, N, heads·kd]`, `k: [B, M, heads·kd]`, `v: [B, M, heads·vd]`,
 /// and `out: [B, N, heads·vd]`, which holds the local value on entry (channels-last token
-/// matrices). `q` carries the `kd^-1/2` scale (folded at load time).
+/// matrices), GELU applied to the result when `gelu` is set (`proj`'s first layer, in the value
+/// product's epilogue). `q` carries the `kd^-1/2` scale (folded at load time).
 ///
 /// Both products are the micro-kernel's ([`microkernel`]), one head per task, with `k_hᵀ` and
 /// `v_h` packed in panels on the call (each packed value is then used by all `N` queries):
@@ -52,7 +53,7 @@ pub enum ScoreMixing<'a> {
 /// alternating runs of the per-stage profile measured L's attention blocks 0.80-0.83x and its
 /// whole pass 0.89x at two threads, 0.95x at one; S0 0.99x at two; S1's attention blocks
 /// 1.01-1.05x at one thread (the scores' last panel of 49 keys is one column wide).
-pub fn attention<E: Element>(q: &[E], k: &[E], v: &[E], out: &mut [E], shape: AttentionShape, mixing: ScoreMixing) {
+pub fn attention<E: Element>(q: &[E], k: &[E], v: &[E], out: &mut [E], shape: AttentionShape, mixing: ScoreMixing, gelu: bool) {
     let AttentionShape { batch, heads, queries, keys, key_dim, value_dim } = shape;
     let (qk_width, v_width) = (heads * key_dim, heads * value_dim);
     assert!(q.len() == batch * queries * qk_width && k.len() == batch * keys * qk_width, "attention: q/k size");
@@ -129,7 +130,7 @@ pub fn attention<E: Element>(q: &[E], k: &[E], v: &[E], out: &mut [E], shape: At
                     n: value_dim,
                     bias: None,
                     accumulate: true,
-                    gelu: false,
+                    gelu,
                 })
             };
         });

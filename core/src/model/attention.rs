@@ -105,16 +105,17 @@ impl Attention2d {
             Some(conv) => conv.forward(x),
             None => x,
         };
-        let q = self.q.forward(x.clone());
-        let k = self.k.forward(x.clone());
-        let v = self.v.forward(x);
+        let [q, k, v] = fused::query_key_value(x, [self.q.weight_bias(), self.k.weight_bias(), self.v.weight_bias()]);
         let v_local = self.v_local.forward(v.clone());
-        let x = fused::talking_head_attention([q, k, v, v_local], &self.talking_heads, NUM_HEADS);
+        // `proj` starts with a GELU: the last kernel before it applies it.
         let x = match &self.upsample {
-            Some(matrix) => fused::bilinear_upsample(x, matrix),
-            None => x,
+            Some(matrix) => {
+                let x = fused::talking_head_attention([q, k, v, v_local], &self.talking_heads, NUM_HEADS, false);
+                fused::bilinear_upsample(x, matrix, true)
+            }
+            None => fused::talking_head_attention([q, k, v, v_local], &self.talking_heads, NUM_HEADS, true),
         };
-        self.proj.forward_residual(fused::gelu(x), shortcut)
+        self.proj.forward_residual(x, shortcut)
     }
 }
 

@@ -79,7 +79,8 @@ impl Attention2dDownsample {
         let k = self.k.forward(x.clone());
         let v = self.v.forward(x);
         let v_local = self.v_local.forward(v.clone());
-        let x = fused::biased_attention([q, k, v, v_local], &self.position_bias, NUM_HEADS);
-        self.proj.forward_residual(fused::gelu(x), residual)
+        // `proj` starts with a GELU, applied by the attention core.
+        let x = fused::biased_attention([q, k, v, v_local], &self.position_bias, NUM_HEADS, true);
+        self.proj.forward_residual(x, residual)
     }
 }

@@ -115,8 +115,7 @@ pub struct ProbeRow {
     pub variant: String,
     /// Backend name.
     pub backend: String,
-    /// The precision that ran (`f32` where `f16` was asked for on a device without
-    /// half-precision arithmetic).
+    /// The precision that ran (`f32` where `f16` was asked for on a device without it).
     pub precision: &'static str,
     /// The precision asked for.
     pub requested_precision: &'static str,

@@ -37,8 +37,9 @@ pub struct Args {
     /// CPU threads (default: one per core).
     #[arg(long)]
     threads: Option<usize>,
-    /// Arithmetic: `f16` runs in half precision on a CPU that has it (aarch64 with FEAT_FP16)
-    /// and in `f32` elsewhere; the output says which ran.
+    /// Arithmetic: `f16` runs in half precision on a CPU that has it (aarch64 with FEAT_FP16),
+    /// stores `f16` on a GPU that has it (SHADER_F16), and runs `f32` elsewhere; the output says
+    /// which ran.
     #[arg(long, value_enum, default_value = "f32")]
     precision: PrecisionArg,
     /// Print JSON (schema in the README).

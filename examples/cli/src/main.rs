@@ -69,7 +69,8 @@ impl BackendArg {
 pub enum PrecisionArg {
     /// 32-bit floats.
     F32,
-    /// 16-bit floats where the CPU computes in them (aarch64 with FEAT_FP16), else 32-bit.
+    /// 16-bit floats where the CPU computes in them (aarch64 with FEAT_FP16) or the GPU stores
+    /// them (SHADER_F16), else 32-bit.
     F16,
 }
 

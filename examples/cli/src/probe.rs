@@ -36,8 +36,8 @@ pub struct Args {
     /// Images per run.
     #[arg(long, default_value_t = 1)]
     batch: usize,
-    /// Precisions to measure in (`f16` runs in half precision on a CPU that has it, `f32`
-    /// elsewhere; the precision column says which ran).
+    /// Precisions to measure in (`f16` runs in half precision on a CPU that has it and stores
+    /// `f16` on a GPU that has it, `f32` elsewhere; the precision column says which ran).
     #[arg(long, value_enum, value_delimiter = ',', default_value = "f32")]
     precision: Vec<PrecisionArg>,
     /// Also print where the time goes: each stage's modules by kind (stem, downsample, FFN,

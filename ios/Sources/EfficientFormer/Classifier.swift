@@ -12,7 +12,8 @@ public typealias ModelInfo = EfficientFormerBindings.ModelInfo
 public typealias PixelFormat = EfficientFormerBindings.PixelFormat
 /// Where inference runs: `.auto` (Metal when usable, else the CPU), `.cpu`, `.gpu`.
 public typealias Backend = EfficientFormerBindings.ComputeBackend
-/// The arithmetic a classifier runs in: `.f16` on a CPU with half precision, else `.f32`.
+/// The arithmetic a classifier runs in: `.f16` on a CPU with half precision or a GPU that stores
+/// it (every Apple GPU), else `.f32`.
 public typealias Precision = EfficientFormerBindings.ComputePrecision
 /// A YUV 4:2:0 frame: luma planes and chroma (`.interleaved` for NV12/NV21, `.planar` for
 /// I420 and three-plane layouts), with its colour `matrix` and `range`.
@@ -69,8 +70,9 @@ public final class Classifier: @unchecked Sendable {
     ///   - embedding: also return the pooled features before the classifier.
     ///   - expectedVariant: throw `.wrongVariant` unless the file holds this variant (`"s0"`...).
     ///   - gpuCacheDirectory: where the GPU runtime keeps its kernel cache (your caches directory).
-    ///   - precision: `.f16` runs in half precision on a CPU that has it (A11 and later), `.f32`
-    ///     elsewhere; `info.precision` and each result's `precision` say which ran.
+    ///   - precision: `.f16` runs in half precision on a CPU that has it (A11 and later) and
+    ///     stores `f16` on the GPU (Metal), `.f32` elsewhere; `info.precision` and each
+    ///     result's `precision` say which ran.
     public convenience init(
         modelURL: URL, backend: Backend = .auto, topK: Int = 5, scoreThreshold: Float = 0, labels: [String]? = nil,
         embedding: Bool = false, cpuThreads: Int? = nil, expectedVariant: String? = nil, gpuCacheDirectory: URL? = nil,

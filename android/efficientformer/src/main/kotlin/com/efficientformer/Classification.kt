@@ -42,7 +42,7 @@ class Classification(
  * @property backendNote why [Backend.AUTO] did not choose the GPU, if it did not.
  * @property untrained true for the embedded default's seeded weights: predictions mean nothing.
  * @property precision the precision that runs ([Precision.F32] where [Precision.F16] was asked
- *   for on a CPU without half-precision arithmetic).
+ *   for on a device without it).
  */
 data class ModelInfo(
     val variant: String,

@@ -19,8 +19,9 @@ enum class Precision(internal val id: String) {
 
     /**
      * 16-bit floats on a CPU with half-precision arithmetic (ARMv8.2-A FP16: most phones since
-     * 2018), about half the instructions of [F32]; [F32] elsewhere. [ModelInfo.precision] and
-     * [Classification.precision] say which ran.
+     * 2018), about half the instructions of [F32], and on a GPU that stores them (Vulkan's
+     * 16-bit storage: most Android GPUs), half the bytes per launch with `f32` arithmetic;
+     * [F32] elsewhere. [ModelInfo.precision] and [Classification.precision] say which ran.
      */
     F16("f16"),
     ;
@@ -52,7 +53,7 @@ enum class PixelFormat(internal val code: Int, val bytesPerPixel: Int) {
  * @property expectedVariant fail with [EfficientFormerException.WRONG_VARIANT] unless the model
  *   is this variant (`s0`, `s1`, `s2`, `l`).
  * @property precision the arithmetic to run in ([Precision.F16] falls back to [Precision.F32] on
- *   a CPU without half precision).
+ *   a CPU without half precision and a GPU without 16-bit storage).
  */
 data class ClassifierOptions(
     val backend: Backend = Backend.AUTO,
