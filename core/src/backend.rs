@@ -182,12 +182,23 @@ mod gpu {
         CubeClRuntimeConfig::try_set(config);
     }
 
+    /// Launches CubeCL queues before it submits them to the GPU (its default is 32): more than
+    /// a forward pass of any variant launches (L: 144, 146 in `f16`), so that a pass is one
+    /// submission, made when its logits are read, where a phone's driver charges for each.
+    /// `CUBECL_WGPU_MAX_TASKS` still overrides it.
+    const TASKS_PER_SUBMISSION: usize = 256;
+
     /// Initialises the runtime once; driver panics are caught and reported.
     pub fn open(cell: &Cell, api: WgpuBackend) -> Result<BackendDevice, String> {
         cell.get_or_init(|| {
             configure_runtime();
             let init = std::panic::catch_unwind(|| {
-                Device::wgpu_options().device_kind(DeviceKind::DefaultDevice).graphics_api(api).init_with_setup()
+                let options = Device::wgpu_options().device_kind(DeviceKind::DefaultDevice).graphics_api(api);
+                let options = match std::env::var_os("CUBECL_WGPU_MAX_TASKS") {
+                    Some(_) => options,
+                    None => options.tasks_max(TASKS_PER_SUBMISSION),
+                };
+                options.init_with_setup()
             });
             match init {
                 Ok(Ok((device, setup))) => {

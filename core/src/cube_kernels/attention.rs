@@ -1,13 +1,16 @@
 //! The attention core in one launch: timm's `Attention2d.forward` from `attn = q @ k` to
-//! `x = attn @ v + v_local` (scores, talking head 1, position biases, softmax, talking head
-//! 2, value product, local branch), and the same without talking heads for
-//! `Attention2dDownsample`, each optionally followed by `proj`'s leading GELU. One cube per (query token, image, slice of the output channels):
+//! `x = attn @ v + v_local(v)` (scores, talking head 1, position biases, softmax, talking head
+//! 2, value product, and the local branch's depthwise 3x3 convolution, nine taps of `v` per
+//! output), and the same without talking heads for `Attention2dDownsample` (its local branch
+//! with stride 2), each optionally followed by `proj`'s leading GELU. One cube per (query
+//! token, image, slice of the output channels):
 //! its row of scores for every head stays in shared memory from the first product to the
 //! last. Each slice's cube computes the row again (a few hundred multiply-adds per thread),
 //! so that the value product, the longest part, is spread over four times as many cubes and
 //! the GPU has more than one cube per query.
 
 use burn::backend::TensorMetadata;
+use burn::tensor::Shape;
 use burn_cubecl::kernel::into_contiguous;
 use burn_cubecl::tensor::CubeTensor;
 use cubecl::prelude::*;
@@ -31,8 +34,10 @@ pub struct HeadMixing {
     pub mix2_bias: CubeTensor,
 }
 
-/// `q: [B, heads·kd, N]`, `k: [B, heads·kd, M]`, `v: [B, heads·vd, M]`, `local` and `output:
-/// [B, heads·vd, N]`, `bias: [heads, N, M]` (with talking heads: `talking_head1` of the position
+/// `q: [B, heads·kd, N]`, `k: [B, heads·kd, M]`, `v: [B, heads·vd, M]`, `output: [B, heads·vd,
+/// N]` (square maps: `N` is `query_side²`, `M` is `key_side²`), `local_weight: [heads·vd, 9]`,
+/// `local_bias: [heads·vd]` (the depthwise 3x3, padding 1, `local_stride` 1 or 2, from `v`'s
+/// map onto `q`'s), `bias: [heads, N, M]` (with talking heads: `talking_head1` of the position
 /// biases plus its bias), all row-major. The maps are stored in `F`, the biases and mixing
 /// weights in `f32` (as the model keeps them in either precision), and everything is computed
 /// in `f32`: in `f16` a score of 10 is only known to 5e-3, which softmax turns into a relative
@@ -42,7 +47,8 @@ fn attention_kernel<F: Float>(
     q: &Tensor<F>,
     k: &Tensor<F>,
     v: &Tensor<F>,
-    local: &Tensor<F>,
+    local_weight: &Tensor<F>,
+    local_bias: &Tensor<F>,
     bias: &Tensor<f32>,
     mix1: &Tensor<f32>,
     mix2: &Tensor<f32>,
@@ -50,8 +56,9 @@ fn attention_kernel<F: Float>(
     output: &mut Tensor<F>,
     key_dim: u32,
     value_dim: u32,
-    queries: u32,
-    keys: u32,
+    query_side: u32,
+    key_side: u32,
+    local_stride: u32,
     #[comptime] heads: u32,
     #[comptime] scores_len: u32,
     #[comptime] talking_heads: bool,
@@ -66,7 +73,8 @@ fn attention_kernel<F: Float>(
     let heads = heads as usize;
     let len = scores_len as usize;
     let (key_dim, value_dim) = (key_dim as usize, value_dim as usize);
-    let (queries, keys) = (queries as usize, keys as usize);
+    let (query_side, key_side, local_stride) = (query_side as usize, key_side as usize, local_stride as usize);
+    let (queries, keys) = (query_side * query_side, key_side * key_side);
     let mut raw = Shared::<[f32]>::new_slice(len);
     let mut scores = Shared::<[f32]>::new_slice(len);
 
@@ -147,8 +155,9 @@ fn attention_kernel<F: Float>(
         sync_cube();
     }
 
-    // attn @ v + v_local, one output channel of this cube's slice per thread.
+    // attn @ v + v_local(v), one output channel of this cube's slice per thread.
     let channels = heads * value_dim;
+    let (query_y, query_x) = (query / query_side, query % query_side);
     let mut end = (slice + 1) * threads;
     if end > channels {
         end = channels;
@@ -157,7 +166,22 @@ fn attention_kernel<F: Float>(
     while c < end {
         let head = c / value_dim;
         let plane = image * channels + c;
-        let mut sum = f32::cast_from(local[plane * queries + query]);
+        // The local branch: padded coordinates, `padded - 1` the row (column) of `v`'s map.
+        let mut sum = f32::cast_from(local_bias[c]);
+        #[unroll]
+        for ky in 0..3 {
+            let padded_y = query_y * local_stride + ky;
+            if padded_y >= 1 && padded_y <= key_side {
+                #[unroll]
+                for kx in 0..3 {
+                    let padded_x = query_x * local_stride + kx;
+                    if padded_x >= 1 && padded_x <= key_side {
+                        let tap = v[plane * keys + (padded_y - 1) * key_side + padded_x - 1];
+                        sum += f32::cast_from(local_weight[c * 9 + ky * 3 + kx]) * f32::cast_from(tap);
+                    }
+                }
+            }
+        }
         for j in 0..keys {
             sum += scores[head * keys + j] * f32::cast_from(v[plane * keys + j]);
         }
@@ -174,21 +198,23 @@ pub fn fits(heads: usize, keys: usize) -> bool {
     heads > 0 && heads * keys <= MAX_SCORES
 }
 
-/// The attention core for `q, k, v, local: [B, C, H, W]` and `bias: [1, heads, N, M]`, GELU on
-/// the result when `gelu` is set.
+/// The attention core for `q, k, v: [B, C, H, W]` (square maps), `local: [weight, bias]` of the
+/// depthwise 3x3 `v_local` (`[C_v, 1, 3, 3]`, `[C_v]`; stride 1 when `v`'s map is `q`'s, else
+/// 2) and `bias: [1, heads, N, M]`, GELU on the result when `gelu` is set.
 pub fn launch(
-    [q, k, v, local]: [CubeTensor; 4],
+    [q, k, v]: [CubeTensor; 3],
+    [local_weight, local_bias]: [CubeTensor; 2],
     bias: CubeTensor,
     talking_heads: Option<HeadMixing>,
     heads: usize,
     gelu: bool,
     dtype: ElemType,
 ) -> CubeTensor {
-    let [batch, key_channels, _, _] = q.shape().dims::<4>();
-    let value_channels = v.shape()[1];
-    let (queries, keys) = (q.shape()[2] * q.shape()[3], k.shape()[2] * k.shape()[3]);
-    let [q, k, v, local, bias] = [q, k, v, local, bias].map(into_contiguous);
-    let output = empty_output(&local, local.shape());
+    let [batch, key_channels, query_side, _] = q.shape().dims::<4>();
+    let [_, value_channels, key_side, _] = v.shape().dims::<4>();
+    let local_stride = if key_side == query_side { 1 } else { 2 };
+    let [q, k, v, local_weight, local_bias, bias] = [q, k, v, local_weight, local_bias, bias].map(into_contiguous);
+    let output = empty_output(&v, Shape::new([batch, value_channels, query_side, query_side]));
     let client = q.client.clone();
     let has_talking_heads = talking_heads.is_some();
     // Without talking heads the kernel never reads the mixing arguments; the bias stands in.
@@ -199,12 +225,13 @@ pub fn launch(
     let threads = THREADS.min(client.properties().hardware.max_cube_dim.0);
     attention_kernel::launch(
         &client,
-        CubeCount::Static(queries as u32, batch as u32, value_channels.div_ceil(threads as usize) as u32),
+        CubeCount::Static((query_side * query_side) as u32, batch as u32, value_channels.div_ceil(threads as usize) as u32),
         CubeDim::new_1d(threads),
         q.into_tensor_arg(),
         k.into_tensor_arg(),
         v.into_tensor_arg(),
-        local.into_tensor_arg(),
+        local_weight.into_tensor_arg(),
+        local_bias.into_tensor_arg(),
         bias.into_tensor_arg(),
         mix1.into_tensor_arg(),
         mix2.into_tensor_arg(),
@@ -212,10 +239,11 @@ pub fn launch(
         output.clone().into_tensor_arg(),
         (key_channels / heads) as u32,
         (value_channels / heads) as u32,
-        queries as u32,
-        keys as u32,
+        query_side as u32,
+        key_side as u32,
+        local_stride as u32,
         heads as u32,
-        (heads * keys) as u32,
+        (heads * key_side * key_side) as u32,
         has_talking_heads,
         gelu,
         dtype,

@@ -1,8 +1,9 @@
 //! A k x k convolution (padding k / 2, stride 1 or 2, any grouping) with its bias and optional
 //! GELU in one launch, computed directly (no im2col buffer, no autotuning): the depthwise
-//! `ConvMlpWithNorm.mid` + its GELU (the FFN's middle), the depthwise `v_local` /
 //! `stride_conv` / `LocalGlobalQuery.local` convolutions of the attention modules, and the
-//! dense 3x3 stride-2 convolutions of `Stem4` (each + GELU) and `Downsample`.
+//! dense 3x3 stride-2 convolutions of `Stem4` (each + GELU) and `Downsample`; also any
+//! convolution the fused kernels do not take (the FFN's and attention's depthwise ones run
+//! inside [`mlp_expand`](super::mlp_expand) and [`attention`](super::attention)).
 
 use burn::backend::TensorMetadata;
 use burn::tensor::Shape;

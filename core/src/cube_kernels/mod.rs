@@ -9,7 +9,7 @@
 //! `Attention2d`'s q, k and v are one ([`pointwise`] with three outputs); the attention core
 //! ([`attention`]) is one launch instead of fifteen (two matmuls, two talking-head
 //! convolutions, the bias add and a five-launch softmax, the reshapes' copies and the final
-//! add), with `proj`'s leading GELU; the stem's and the downsampling layers' dense 3x3
+//! add), with the local branch's depthwise convolution and `proj`'s leading GELU; the stem's and the downsampling layers' dense 3x3
 //! convolutions ([`direct`]) need neither burn's autotuned convolution nor a separate GELU; the
 //! stride-2 attention's bilinear upsample ([`upsample`]) is one launch instead of two matmuls
 //! and their transposed copies; the head's pooling ([`pool`]) is one launch instead of burn's

@@ -5,7 +5,7 @@ use burn::backend::{Cube, TensorMetadata};
 use burn::tensor::Shape;
 use burn_cubecl::tensor::CubeTensor;
 
-use super::{FusedOps, composed};
+use super::{FusedOps, composed, local_value};
 use crate::cube_kernels::attention::{self, HeadMixing};
 use crate::cube_kernels::pointwise::{self, Epilogue};
 use crate::cube_kernels::{all_f32, direct, gelu, mlp_expand, pool, shared_float_type, upsample};
@@ -138,7 +138,8 @@ impl FusedOps for Cube {
         q: CubeTensor,
         k: CubeTensor,
         v: CubeTensor,
-        local: CubeTensor,
+        local_weight: CubeTensor,
+        local_bias: CubeTensor,
         talking_head1: CubeTensor,
         bias: CubeTensor,
         talking_head2: CubeTensor,
@@ -147,23 +148,15 @@ impl FusedOps for Cube {
         gelu: bool,
     ) -> CubeTensor {
         let weights = [&talking_head1, &bias, &talking_head2, &talking_head2_bias];
-        match shared_float_type(&[&q, &k, &v, &local]) {
-            Some(dtype) if attention_fits(&q, &k, heads) && all_f32(&weights) => {
+        match shared_float_type(&[&q, &k, &v, &local_weight, &local_bias]) {
+            Some(dtype) if attention_fits(&q, &k, &v, [&local_weight, &local_bias], heads) && all_f32(&weights) => {
                 let mixing = HeadMixing { mix1: talking_head1, mix2: talking_head2, mix2_bias: talking_head2_bias };
-                attention::launch([q, k, v, local], bias, Some(mixing), heads, gelu, dtype)
+                attention::launch([q, k, v], [local_weight, local_bias], bias, Some(mixing), heads, gelu, dtype)
             }
-            _ => composed::talking_head_attention::<Self>(
-                q,
-                k,
-                v,
-                local,
-                talking_head1,
-                bias,
-                talking_head2,
-                talking_head2_bias,
-                heads,
-                gelu,
-            ),
+            _ => {
+                let local = local_value::<Self>(&q, v.clone(), local_weight, local_bias);
+                composed::talking_head_attention::<Self>(q, k, v, local, talking_head1, bias, talking_head2, talking_head2_bias, heads, gelu)
+            }
         }
     }
 
@@ -171,14 +164,20 @@ impl FusedOps for Cube {
         q: CubeTensor,
         k: CubeTensor,
         v: CubeTensor,
-        local: CubeTensor,
+        local_weight: CubeTensor,
+        local_bias: CubeTensor,
         bias: CubeTensor,
         heads: usize,
         gelu: bool,
     ) -> CubeTensor {
-        match shared_float_type(&[&q, &k, &v, &local]) {
-            Some(dtype) if attention_fits(&q, &k, heads) && all_f32(&[&bias]) => attention::launch([q, k, v, local], bias, None, heads, gelu, dtype),
-            _ => composed::biased_attention::<Self>(q, k, v, local, bias, heads, gelu),
+        match shared_float_type(&[&q, &k, &v, &local_weight, &local_bias]) {
+            Some(dtype) if attention_fits(&q, &k, &v, [&local_weight, &local_bias], heads) && all_f32(&[&bias]) => {
+                attention::launch([q, k, v], [local_weight, local_bias], bias, None, heads, gelu, dtype)
+            }
+            _ => {
+                let local = local_value::<Self>(&q, v.clone(), local_weight, local_bias);
+                composed::biased_attention::<Self>(q, k, v, local, bias, heads, gelu)
+            }
         }
     }
 }
@@ -197,14 +196,25 @@ fn mlp_shapes(x: &CubeTensor, [fc1, fc1_bias]: [&CubeTensor; 2], [mid, mid_bias]
         && [fc1_bias, mid_bias, fc2_bias].map(|b| b.shape().num_elements()) == [hidden, hidden, channels]
 }
 
-/// Whether the attention kernel holds a row of scores for these `q`, `k`.
-fn attention_fits(q: &CubeTensor, k: &CubeTensor, heads: usize) -> bool {
-    let (q_shape, k_shape) = (q.shape(), k.shape());
-    q_shape.num_dims() == 4
-        && k_shape.num_dims() == 4
-        && heads > 0
-        && q_shape[1] % heads == 0
-        && attention::fits(heads, k_shape[2] * k_shape[3])
+/// Whether the attention kernel takes these operands: square maps, `k` and `v` on one, `q` on
+/// the same or on the one `v_local`'s stride 2 makes of it, `local` a depthwise 3x3 over `v`'s
+/// channels, and a row of scores that fits a cube.
+fn attention_fits(q: &CubeTensor, k: &CubeTensor, v: &CubeTensor, [local_weight, local_bias]: [&CubeTensor; 2], heads: usize) -> bool {
+    let shapes = [q.shape(), k.shape(), v.shape()];
+    if shapes.iter().any(|s| s.num_dims() != 4 || s[2] != s[3]) || local_weight.shape().num_dims() != 4 {
+        return false;
+    }
+    let [q, k, v] = shapes;
+    let (query_side, key_side, values) = (q[2], k[2], v[1]);
+    heads > 0
+        && q[1] == k[1]
+        && q[1] % heads == 0
+        && values % heads == 0
+        && v[2] == key_side
+        && (query_side == key_side || query_side == key_side.div_ceil(2))
+        && local_weight.shape().dims::<4>() == [values, 1, 3, 3]
+        && local_bias.shape().num_elements() == values
+        && attention::fits(heads, key_side * key_side)
 }
 
 #[cfg(test)]
@@ -384,16 +394,26 @@ mod tests {
     fn attention_matches_composed_ops() {
         let device = device();
         // (batch, heads, key_dim, value_dim, query side, key side): the network's 7x7 over
-        // 7x7 and 7x7 over 14x14 at small sizes, a single token, and more value channels than
-        // one cube's slice (300: a full slice and a partial one).
-        let cases = [(2, 3, 5, 7, 7, 7), (1, 2, 4, 3, 3, 6), (2, 1, 9, 2, 1, 1), (1, 2, 4, 150, 3, 4)];
+        // 7x7 and 7x7 over 14x14 at small sizes (the local branch's stride 1 and 2), a single
+        // token, and more value channels than one cube's slice (300: a full slice and a partial
+        // one) on an odd map under stride 2.
+        let cases = [(2, 3, 5, 7, 7, 7), (1, 2, 4, 3, 3, 6), (2, 1, 9, 2, 1, 1), (1, 2, 4, 150, 3, 5)];
         for (case, &(batch, heads, kd, vd, qs, ks)) in cases.iter().enumerate() {
             let q = tensor(&format!("q{case}"), [batch, heads * kd, qs, qs], &device);
             let k = tensor(&format!("k{case}"), [batch, heads * kd, ks, ks], &device);
             let v = tensor(&format!("v{case}"), [batch, heads * vd, ks, ks], &device);
-            let local = tensor(&format!("l{case}"), [batch, heads * vd, qs, qs], &device);
+            let (lw, lb) = (tensor(&format!("lw{case}"), [heads * vd, 1, 3, 3], &device), tensor(&format!("lb{case}"), [heads * vd], &device));
             let bias = tensor(&format!("bias{case}"), [1, heads, qs * qs, ks * ks], &device);
             let dispatch = |t: &Tensor<4>| t.clone().into_dispatch();
+            let stride = if qs == ks { 1 } else { 2 };
+            let local = Tensor::<4>::from_dispatch(composed::conv_bias_act::<Dispatch>(
+                dispatch(&v),
+                dispatch(&lw),
+                lb.clone().into_dispatch(),
+                stride,
+                heads * vd,
+                false,
+            ));
             // `proj`'s GELU in every other case.
             let gelu = case % 2 == 1;
             let want = Tensor::from_dispatch(composed::biased_attention::<Dispatch>(
@@ -405,7 +425,7 @@ mod tests {
                 heads,
                 gelu,
             ));
-            let got = fused::biased_attention([q.clone(), as_view(k.clone()), v.clone(), local.clone()], &bias, heads, gelu);
+            let got = fused::biased_attention([q.clone(), as_view(k.clone()), v.clone()], (&lw, &lb), &bias, heads, gelu);
             assert_close(got, want, &format!("biased case {case}"));
 
             let mixing = fused::TalkingHeads {
@@ -426,7 +446,7 @@ mod tests {
                 heads,
                 gelu,
             ));
-            let got = fused::talking_head_attention([as_view(q), k, v, as_view(local)], &mixing, heads, gelu);
+            let got = fused::talking_head_attention([as_view(q), k, as_view(v)], (&lw, &lb), &mixing, heads, gelu);
             assert_close(got, want, &format!("talking heads case {case}"));
         }
     }
@@ -489,16 +509,19 @@ mod tests {
         let half_convs = convs.each_ref().map(|(w, b)| (to_half(w), b.clone().cast(FloatDType::F16)));
         close(fused::conv_mlp_residual(to_half(&x), half_convs.each_ref().map(|(w, b)| (w, b))), want, 24 + 9 + 96, "ffn");
         let (batch, heads, kd, vd, side) = (2, 8, 32, 64, 7);
-        let maps = [("q", kd, side), ("k", kd, side), ("v", vd, side), ("l", vd, side)]
+        let maps = [("q", kd, side), ("k", kd, side), ("v", vd, side)]
             .map(|(name, per_head, side)| tensor(&format!("h{name}"), [batch, heads * per_head, side, side], &device));
+        let (lw, lb) = (tensor("hlw", [heads * vd, 1, 3, 3], &device), tensor("hlb", [heads * vd], &device));
+        let (half_lw, half_lb) = (to_half(&lw), lb.clone().cast(FloatDType::F16));
         let mixing = fused::TalkingHeads {
             talking_head1: tensor("hth1", [heads, heads, 1, 1], &device),
             bias: tensor("hbias", [1, heads, side * side, side * side], &device),
             talking_head2: tensor("hth2", [heads, heads, 1, 1], &device),
             talking_head2_bias: tensor("hth2b", [heads], &device),
         };
-        let want = fused::talking_head_attention(maps.clone(), &mixing, heads, true);
-        close(fused::talking_head_attention(maps.each_ref().map(to_half), &mixing, heads, true), want, 49, "attention");
+        let want = fused::talking_head_attention(maps.clone(), (&lw, &lb), &mixing, heads, true);
+        let got = fused::talking_head_attention(maps.each_ref().map(to_half), (&half_lw, &half_lb), &mixing, heads, true);
+        close(got, want, 49 + 9, "attention");
         let matrix = crate::model::attention::bilinear_matrix(5, 10);
         let matrix_t: Vec<f32> = (0..5).flat_map(|i| (0..10).map(move |o| (i, o))).map(|(i, o)| matrix[o * 5 + i]).collect();
         let matrix_t = Tensor::<2>::from_data(TensorData::new(matrix_t, [5, 10]), &device);

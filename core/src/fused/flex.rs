@@ -10,7 +10,7 @@ use burn::backend::{Bytes, DType, Flex, TensorMetadata};
 use burn::tensor::Shape;
 use half::f16;
 
-use super::{FusedOps, composed, recycled};
+use super::{FusedOps, composed, local_value, recycled};
 use crate::kernels::attention::{AttentionShape, ScoreMixing, attention};
 use crate::kernels::buffers;
 use crate::kernels::conv_mlp::{MlpWeights, conv_mlp_residual};
@@ -346,7 +346,8 @@ impl FusedOps for Flex {
         q: FlexTensor,
         k: FlexTensor,
         v: FlexTensor,
-        local: FlexTensor,
+        local_weight: FlexTensor,
+        local_bias: FlexTensor,
         talking_head1: FlexTensor,
         bias: FlexTensor,
         talking_head2: FlexTensor,
@@ -354,6 +355,8 @@ impl FusedOps for Flex {
         heads: usize,
         gelu: bool,
     ) -> FlexTensor {
+        // The local branch is the depthwise kernel's, into the map the products accumulate on.
+        let local = local_value::<Flex>(&q, v.clone(), local_weight, local_bias);
         let maps = [q, k, v, local];
         let Some(shape) = attention_shape(&maps, heads) else {
             let [q, k, v, local] = maps;
@@ -379,11 +382,13 @@ impl FusedOps for Flex {
         q: FlexTensor,
         k: FlexTensor,
         v: FlexTensor,
-        local: FlexTensor,
+        local_weight: FlexTensor,
+        local_bias: FlexTensor,
         bias: FlexTensor,
         heads: usize,
         gelu: bool,
     ) -> FlexTensor {
+        let local = local_value::<Flex>(&q, v.clone(), local_weight, local_bias);
         let maps = [q, k, v, local];
         let Some(shape) = attention_shape(&maps, heads) else {
             let [q, k, v, local] = maps;
@@ -692,22 +697,24 @@ const CONV_CASES: [(usize, usize, usize, usize, usize, usize, usize); 16] = [
             let q = tensor(&format!("q{case}"), &[batch, heads * kd, qs, qs]);
             let k = tensor(&format!("k{case}"), &[batch, heads * kd, ks, ks]);
             let v = tensor(&format!("v{case}"), &[batch, heads * vd, ks, ks]);
-            let local = tensor(&format!("l{case}"), &[batch, heads * vd, qs, qs]);
+            // `v_local`: depthwise 3x3 onto the query map (stride 2 where the keys' map is twice).
+            let (lw, lb) = (tensor(&format!("lw{case}"), &[heads * vd, 1, 3, 3]), tensor(&format!("lb{case}"), &[heads * vd]));
+            let local = composed::conv_bias_act::<Flex>(v.clone(), lw.clone(), lb.clone(), if qs == ks { 1 } else { 2 }, heads * vd, false);
             let bias = tensor(&format!("bias{case}"), &[1, heads, qs * qs, ks * ks]);
             let th1 = tensor(&format!("th1{case}"), &[heads, heads, 1, 1]);
             let th2 = tensor(&format!("th2{case}"), &[heads, heads, 1, 1]);
             let th2_bias = tensor(&format!("th2b{case}"), &[heads]);
-            let [cq, ck, cv, cl] = [&q, &k, &v, &local].map(as_channels_last);
+            let [cq, ck, cv] = [&q, &k, &v].map(as_channels_last);
             for gelu in [false, true] {
                 let want = composed::biased_attention::<Flex>(q.clone(), k.clone(), v.clone(), local.clone(), bias.clone(), heads, gelu);
-                let got = Flex::biased_attention(cq.clone(), ck.clone(), cv.clone(), cl.clone(), bias.clone(), heads, gelu);
+                let got = Flex::biased_attention(cq.clone(), ck.clone(), cv.clone(), lw.clone(), lb.clone(), bias.clone(), heads, gelu);
                 assert_close(got, want, &format!("biased case {case}, gelu {gelu}"));
 
                 let want = composed::talking_head_attention::<Flex>(
                     q.clone(), k.clone(), v.clone(), local.clone(), th1.clone(), bias.clone(), th2.clone(), th2_bias.clone(), heads, gelu,
                 );
                 let got = Flex::talking_head_attention(
-                    q.clone(), ck.clone(), v.clone(), cl.clone(), th1.clone(), bias.clone(), th2.clone(), th2_bias.clone(), heads, gelu,
+                    q.clone(), ck.clone(), v.clone(), lw.clone(), lb.clone(), th1.clone(), bias.clone(), th2.clone(), th2_bias.clone(), heads, gelu,
                 );
                 assert_close(got, want, &format!("talking heads case {case}, gelu {gelu}"));
             }
@@ -787,24 +794,26 @@ const CONV_CASES: [(usize, usize, usize, usize, usize, usize, usize); 16] = [
     #[test]
     fn half_attention_matches_f32() {
         for (case, &(batch, heads, kd, vd, qs, ks)) in [(2, 3, 5, 7, 7, 7), (1, 2, 4, 3, 3, 6), (2, 8, 32, 64, 7, 14)].iter().enumerate() {
-            let maps = [("q", heads * kd, qs), ("k", heads * kd, ks), ("v", heads * vd, ks), ("l", heads * vd, qs)]
+            let maps = [("q", heads * kd, qs), ("k", heads * kd, ks), ("v", heads * vd, ks)]
                 .map(|(name, channels, side)| as_channels_last(&tensor(&format!("{name}{case}"), &[batch, channels, side, side])));
+            let local = [tensor(&format!("lw{case}"), &[heads * vd, 1, 3, 3]), tensor(&format!("lb{case}"), &[heads * vd])];
+            let half_local = local.each_ref().map(half);
             let bias = tensor(&format!("bias{case}"), &[1, heads, qs * qs, ks * ks]);
             // GELU (the model's case) in every other case.
             let gelu = case % 2 == 0;
-            let [q, k, v, l] = maps.clone();
-            let want = Flex::biased_attention(q, k, v, l, bias.clone(), heads, gelu);
-            let [q, k, v, l] = maps.each_ref().map(half);
-            let got = Flex::biased_attention(q, k, v, l, bias.clone(), heads, gelu);
+            let ([q, k, v], [lw, lb]) = (maps.clone(), local.clone());
+            let want = Flex::biased_attention(q, k, v, lw, lb, bias.clone(), heads, gelu);
+            let ([q, k, v], [lw, lb]) = (maps.each_ref().map(half), half_local.clone());
+            let got = Flex::biased_attention(q, k, v, lw, lb, bias.clone(), heads, gelu);
             assert_half_close(got, want, kd.max(ks * ks), &format!("biased case {case}"));
 
             let th1 = tensor(&format!("th1{case}"), &[heads, heads, 1, 1]);
             let th2 = tensor(&format!("th2{case}"), &[heads, heads, 1, 1]);
             let th2_bias = tensor(&format!("th2b{case}"), &[heads]);
-            let [q, k, v, l] = maps.clone();
-            let want = Flex::talking_head_attention(q, k, v, l, th1.clone(), bias.clone(), th2.clone(), th2_bias.clone(), heads, gelu);
-            let [q, k, v, l] = maps.each_ref().map(half);
-            let got = Flex::talking_head_attention(q, k, v, l, th1, bias, th2, th2_bias, heads, gelu);
+            let ([q, k, v], [lw, lb]) = (maps.clone(), local);
+            let want = Flex::talking_head_attention(q, k, v, lw, lb, th1.clone(), bias.clone(), th2.clone(), th2_bias.clone(), heads, gelu);
+            let ([q, k, v], [lw, lb]) = (maps.each_ref().map(half), half_local);
+            let got = Flex::talking_head_attention(q, k, v, lw, lb, th1, bias, th2, th2_bias, heads, gelu);
             assert_half_close(got, want, kd.max(ks * ks), &format!("talking heads case {case}"));
         }
     }

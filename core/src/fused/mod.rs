@@ -122,17 +122,20 @@ pub trait FusedOps: Backend {
         Self::gelu(x)
     }
 
-    /// The core of timm's `Attention2d`: `th2(softmax(th1(q·k) + bias)) · v + local`
-    /// (`q, k: [B, heads·kd, 7, 7]`, `v, local: [B, heads·vd, 7, 7]`, `th1, th2: [heads, heads,
-    /// 1, 1]`, `bias: [1, heads, N, N]`: the position biases through `th1`, plus its bias),
-    /// then `proj`'s leading GELU when `gelu` is set (the attention without a stride; with one,
-    /// the upsampling comes first and takes the GELU).
+    /// The core of timm's `Attention2d`: `th2(softmax(th1(q·k) + bias)) · v + v_local(v)`
+    /// (`q, k: [B, heads·kd, 7, 7]`, `v: [B, heads·vd, 7, 7]`, `th1, th2: [heads, heads, 1,
+    /// 1]`, `bias: [1, heads, N, N]`: the position biases through `th1`, plus its bias;
+    /// `v_local` the depthwise 3x3 `ConvNorm` `local_weight: [heads·vd, 1, 3, 3]` (as
+    /// [`FusedOps::pack_conv_weight`] laid it out), `local_bias`, stride 1), then `proj`'s
+    /// leading GELU when `gelu` is set (the attention without a stride; with one, the
+    /// upsampling comes first and takes the GELU).
     #[allow(clippy::too_many_arguments)]
     fn talking_head_attention(
         q: FloatTensor<Self>,
         k: FloatTensor<Self>,
         v: FloatTensor<Self>,
-        local: FloatTensor<Self>,
+        local_weight: FloatTensor<Self>,
+        local_bias: FloatTensor<Self>,
         talking_head1: FloatTensor<Self>,
         bias: FloatTensor<Self>,
         talking_head2: FloatTensor<Self>,
@@ -140,6 +143,7 @@ pub trait FusedOps: Backend {
         heads: usize,
         gelu: bool,
     ) -> FloatTensor<Self> {
+        let local = local_value::<Self>(&q, v.clone(), local_weight, local_bias);
         composed::talking_head_attention::<Self>(
             q,
             k,
@@ -154,21 +158,34 @@ pub trait FusedOps: Backend {
         )
     }
 
-    /// The core of timm's `Attention2dDownsample`: `softmax(q·k + bias) · v + local` (`q:
-    /// [B, heads·kd, 7, 7]`, `k: [B, heads·kd, 14, 14]`, `v: [B, heads·vd, 14, 14]`, `local:
-    /// [B, heads·vd, 7, 7]`, `bias: [1, heads, 49, 196]`), then `proj`'s leading GELU when
-    /// `gelu` is set.
+    /// The core of timm's `Attention2dDownsample`: `softmax(q·k + bias) · v + v_local(v)` (`q:
+    /// [B, heads·kd, 7, 7]`, `k: [B, heads·kd, 14, 14]`, `v: [B, heads·vd, 14, 14]`, `bias: [1,
+    /// heads, 49, 196]`, `v_local` the depthwise 3x3 stride-2 `ConvNorm` `local_weight`,
+    /// `local_bias`), then `proj`'s leading GELU when `gelu` is set.
+    #[allow(clippy::too_many_arguments)]
     fn biased_attention(
         q: FloatTensor<Self>,
         k: FloatTensor<Self>,
         v: FloatTensor<Self>,
-        local: FloatTensor<Self>,
+        local_weight: FloatTensor<Self>,
+        local_bias: FloatTensor<Self>,
         bias: FloatTensor<Self>,
         heads: usize,
         gelu: bool,
     ) -> FloatTensor<Self> {
+        let local = local_value::<Self>(&q, v.clone(), local_weight, local_bias);
         composed::biased_attention::<Self>(q, k, v, local, bias, heads, gelu)
     }
+}
+
+/// The attention's local branch `v_local(v)`, a depthwise 3x3 convolution onto `q`'s map:
+/// stride 1 when `v` is as large as `q` (`Attention2d`), 2 when it is twice
+/// (`Attention2dDownsample`).
+fn local_value<B: FusedOps>(q: &FloatTensor<B>, v: FloatTensor<B>, weight: FloatTensor<B>, bias: FloatTensor<B>) -> FloatTensor<B> {
+    use burn::backend::TensorMetadata;
+    let stride = if v.shape()[2] == q.shape()[2] { 1 } else { 2 };
+    let channels = bias.shape().num_elements();
+    B::conv_bias_act(v, weight, bias, stride, channels, false)
 }
 
 #[cfg(feature = "reference")]
@@ -264,9 +281,11 @@ pub struct TalkingHeads {
     pub talking_head2_bias: Tensor<1>,
 }
 
-/// [`FusedOps::talking_head_attention`] on tensors.
+/// [`FusedOps::talking_head_attention`] on tensors, `local` the `v_local` convolution's
+/// `(weight, bias)`.
 pub fn talking_head_attention(
-    [q, k, v, local]: [Tensor<4>; 4],
+    [q, k, v]: [Tensor<4>; 3],
+    local: (&Tensor<4>, &Tensor<1>),
     mixing: &TalkingHeads,
     heads: usize,
     gelu: bool,
@@ -275,7 +294,8 @@ pub fn talking_head_attention(
         q.into_dispatch(),
         k.into_dispatch(),
         v.into_dispatch(),
-        local.into_dispatch(),
+        local.0.clone().into_dispatch(),
+        local.1.clone().into_dispatch(),
         mixing.talking_head1.clone().into_dispatch(),
         mixing.bias.clone().into_dispatch(),
         mixing.talking_head2.clone().into_dispatch(),
@@ -285,13 +305,15 @@ pub fn talking_head_attention(
     ))
 }
 
-/// [`FusedOps::biased_attention`] on tensors.
-pub fn biased_attention([q, k, v, local]: [Tensor<4>; 4], bias: &Tensor<4>, heads: usize, gelu: bool) -> Tensor<4> {
+/// [`FusedOps::biased_attention`] on tensors, `local` the `v_local` convolution's `(weight,
+/// bias)`.
+pub fn biased_attention([q, k, v]: [Tensor<4>; 3], local: (&Tensor<4>, &Tensor<1>), bias: &Tensor<4>, heads: usize, gelu: bool) -> Tensor<4> {
     Tensor::from_dispatch(<Dispatch as FusedOps>::biased_attention(
         q.into_dispatch(),
         k.into_dispatch(),
         v.into_dispatch(),
-        local.into_dispatch(),
+        local.0.clone().into_dispatch(),
+        local.1.clone().into_dispatch(),
         bias.clone().into_dispatch(),
         heads,
         gelu,

@@ -106,14 +106,14 @@ impl Attention2d {
             None => x,
         };
         let [q, k, v] = fused::query_key_value(x, [self.q.weight_bias(), self.k.weight_bias(), self.v.weight_bias()]);
-        let v_local = self.v_local.forward(v.clone());
+        let local = self.v_local.weight_bias();
         // `proj` starts with a GELU: the last kernel before it applies it.
         let x = match &self.upsample {
             Some(matrix) => {
-                let x = fused::talking_head_attention([q, k, v, v_local], &self.talking_heads, NUM_HEADS, false);
+                let x = fused::talking_head_attention([q, k, v], local, &self.talking_heads, NUM_HEADS, false);
                 fused::bilinear_upsample(x, matrix, true)
             }
-            None => fused::talking_head_attention([q, k, v, v_local], &self.talking_heads, NUM_HEADS, true),
+            None => fused::talking_head_attention([q, k, v], local, &self.talking_heads, NUM_HEADS, true),
         };
         self.proj.forward_residual(x, shortcut)
     }

@@ -78,9 +78,8 @@ impl Attention2dDownsample {
         let q = self.q_proj.forward(self.q_local.forward(x.clone()));
         let k = self.k.forward(x.clone());
         let v = self.v.forward(x);
-        let v_local = self.v_local.forward(v.clone());
         // `proj` starts with a GELU, applied by the attention core.
-        let x = fused::biased_attention([q, k, v, v_local], &self.position_bias, NUM_HEADS, true);
+        let x = fused::biased_attention([q, k, v], self.v_local.weight_bias(), &self.position_bias, NUM_HEADS, true);
         self.proj.forward_residual(x, residual)
     }
 }
