@@ -10,11 +10,11 @@ mod common;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use common::{seeded_images, values};
+use common::{gpu_backend, seeded_images, values};
 use cubecl::logging::{LaunchObservation, LaunchObserver};
 use efficientformer::model::placement::Placement;
 use efficientformer::weights::seeded::{self, DEFAULT_SEED};
-use efficientformer::{Backend, EfficientFormerV2, Precision, Variant};
+use efficientformer::{EfficientFormerV2, Precision, Variant};
 
 /// Launches per kernel name.
 #[derive(Default)]
@@ -32,8 +32,7 @@ fn launches(variant: Variant, precision: Precision) -> usize {
     // The observer sees the whole process's launches: one count at a time.
     static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
     let _counting = ONE_AT_A_TIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    let name = std::env::var("EFFICIENTFORMER_GPU_BACKEND").unwrap_or_else(|_| "wgpu-gl".into());
-    let backend = Backend::from_name(&name).filter(|b| b.is_gpu()).expect("EFFICIENTFORMER_GPU_BACKEND: wgpu or wgpu-gl");
+    let backend = gpu_backend();
     let device = backend.device().unwrap();
     let precision = precision.resolve(backend, &device);
     let config = variant.config().unwrap();

@@ -12,23 +12,13 @@
 
 mod common;
 
-use common::{Reference, assert_close, assert_same_top5, max_abs_diff, seeded_images, top_k, values};
+use common::{Reference, assert_close, assert_same_top5, gpu_backend, max_abs_diff, seeded_images, top_k, values};
 use efficientformer::model::placement::Placement;
 use efficientformer::weights::seeded::{self, DEFAULT_SEED};
-use efficientformer::{Backend, EfficientFormerV2, Precision, Variant};
+use efficientformer::{EfficientFormerV2, Precision, Variant};
 
 const TOLERANCE: f32 = 1e-3;
 const F16_TOLERANCE: f32 = 1e-2;
-
-fn gpu_backend() -> Backend {
-    let name = std::env::var("EFFICIENTFORMER_GPU_BACKEND").unwrap_or_else(|_| "wgpu-gl".into());
-    let backend = Backend::from_name(&name).filter(|b| b.is_gpu()).expect("EFFICIENTFORMER_GPU_BACKEND: wgpu or wgpu-gl");
-    if let Ok(expected) = std::env::var("EFFICIENTFORMER_EXPECT_ADAPTER") {
-        let adapter = backend.open().unwrap().adapter;
-        assert!(adapter.contains(&expected), "{backend} runs on {adapter}, not on {expected} (EFFICIENTFORMER_EXPECT_ADAPTER)");
-    }
-    backend
-}
 
 fn check(variant: Variant) {
     check_in(variant, Precision::F32);

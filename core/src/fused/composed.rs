@@ -20,8 +20,7 @@ pub fn conv_bias_act<B: Backend>(
 ) -> FloatTensor<B> {
     let padding = weight.shape()[2] / 2;
     let options = ConvOptions::new([stride; 2], [padding; 2], [1, 1], groups);
-    let y = B::conv2d(x, weight, Some(bias), options);
-    if gelu { B::gelu(y) } else { y }
+    maybe_gelu::<B>(B::conv2d(x, weight, Some(bias), options), gelu)
 }
 
 /// timm's `ConvMlpWithNorm` and its residual as the three convolutions of `B`'s own fused ops

@@ -492,11 +492,10 @@ fn bilinear_upsample_as<E: Stored>(x: FlexTensor, matrix_t: FlexTensor, gelu: bo
     let [batch, channels, rows, _] = dims(&x);
     let size = matrix_t.shape()[1];
     let input = channels_last::<E>(&x);
-    let mut out = bilinear_upsample(values::<E>(&input), batch, rows, channels, &f32_values(&matrix_t));
-    if gelu {
-        parallel::for_each_chunk(&mut out, GELU_CHUNK, |_, chunk| gelu_in_place(chunk));
-    }
-    from_channels_last(out, [batch, channels, size, size])
+    let out = bilinear_upsample(values::<E>(&input), batch, rows, channels, &f32_values(&matrix_t));
+    let out = from_channels_last(out, [batch, channels, size, size]);
+    // A fresh dense map: GELU runs over it in place.
+    if gelu { gelu_as::<E>(out) } else { out }
 }
 
 fn spatial_mean_as<E: Stored>(x: FlexTensor) -> FlexTensor {

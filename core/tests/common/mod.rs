@@ -88,6 +88,19 @@ pub fn assert_same_top5(what: &str, ours: &[f32], reference: &[f32], classes: us
     }
 }
 
+/// The GPU backend the GPU tests run on: `EFFICIENTFORMER_GPU_BACKEND` (`wgpu` or `wgpu-gl`,
+/// the default), on the adapter `EFFICIENTFORMER_EXPECT_ADAPTER` names (a part of its
+/// description, e.g. `Vulkan`) when set, so that a silent fallback fails.
+pub fn gpu_backend() -> Backend {
+    let name = std::env::var("EFFICIENTFORMER_GPU_BACKEND").unwrap_or_else(|_| "wgpu-gl".into());
+    let backend = Backend::from_name(&name).filter(|b| b.is_gpu()).expect("EFFICIENTFORMER_GPU_BACKEND: wgpu or wgpu-gl");
+    if let Ok(expected) = std::env::var("EFFICIENTFORMER_EXPECT_ADAPTER") {
+        let adapter = backend.open().unwrap().adapter;
+        assert!(adapter.contains(&expected), "{backend} runs on {adapter}, not on {expected} (EFFICIENTFORMER_EXPECT_ADAPTER)");
+    }
+    backend
+}
+
 /// The seeded input batch on `backend`'s device.
 pub fn seeded_images(backend: Backend, batch: usize) -> Tensor<4> {
     let values = efficientformer::weights::seeded::input(batch, efficientformer::weights::seeded::DEFAULT_SEED);
