@@ -14,7 +14,12 @@
  *              each layer, so the differences are the instructions of each layer;
  *   hist=FILE  writes `INSTRUCTIONS SYMBOL` to FILE for each function of the main program
  *              (its mangled symbol; `?` for code outside it: the C library, ld.so), booked to
- *              the function where each translated block starts.
+ *              the function where each translated block starts;
+ *   blocks=FILE writes `INSTRUCTIONS ADDRESS LENGTH SYMBOL` to FILE for each translated block
+ *              that ran (its guest address in hex, its instruction count): `objdump` at that
+ *              address less the program's load base (a function's first block less its `nm`
+ *              address) shows the code the instructions went to; a block translated twice
+ *              appears twice (sum by address).
  * Derived from ../../../shared/tools/qemu-insn/insn_count_v4.c (the team's counter). */
 #include <glib.h>
 #include <inttypes.h>
@@ -43,8 +48,12 @@ typedef struct {
 typedef struct {
     Function *function;
     uint64_t insns;
+    uint64_t vaddr;
+    uint64_t executed;
 } Block;
 static GHashTable *functions;
+static const char *blocks_path;
+static GPtrArray *blocks;
 
 static void on_vcpu_init(qemu_plugin_id_t id, unsigned int vcpu) {
     (void)id; (void)vcpu;
@@ -76,6 +85,7 @@ static void on_block(unsigned int vcpu, void *userdata) {
     (void)vcpu;
     Block *block = userdata;
     __atomic_fetch_add(&block->function->insns, block->insns, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&block->executed, block->insns, __ATOMIC_RELAXED);
 }
 
 static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
@@ -88,7 +98,7 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
             qemu_plugin_register_vcpu_tb_exec_cb(tb, on_mark, QEMU_PLUGIN_CB_R_REGS, NULL);
         }
     }
-    if (hist_path && n > 0) {
+    if ((hist_path || blocks_path) && n > 0) {
         const char *symbol = qemu_plugin_insn_symbol(qemu_plugin_tb_get_insn(tb, 0));
         if (!symbol) {
             symbol = "?";
@@ -105,6 +115,12 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
         Block *block = g_new0(Block, 1);
         block->function = function;
         block->insns = n;
+        block->vaddr = qemu_plugin_tb_vaddr(tb);
+        if (blocks_path) {
+            g_mutex_lock(&lock);
+            g_ptr_array_add(blocks, block);
+            g_mutex_unlock(&lock);
+        }
         qemu_plugin_register_vcpu_tb_exec_cb(tb, on_block, QEMU_PLUGIN_CB_NO_REGS, block);
     }
 }
@@ -125,6 +141,19 @@ static void on_exit_cb(qemu_plugin_id_t id, void *userdata) {
     char line[64];
     snprintf(line, sizeof line, "insns %" PRIu64 "\n", qemu_plugin_u64_sum(executed));
     qemu_plugin_outs(line);
+    if (blocks_path) {
+        FILE *file = fopen(blocks_path, "w");
+        if (file) {
+            for (guint i = 0; i < blocks->len; i++) {
+                Block *block = g_ptr_array_index(blocks, i);
+                if (block->executed) {
+                    fprintf(file, "%" PRIu64 " %" PRIx64 " %" PRIu64 " %s\n", block->executed, block->vaddr,
+                            block->insns, block->function->symbol);
+                }
+            }
+            fclose(file);
+        }
+    }
     if (hist_path) {
         FILE *file = fopen(hist_path, "w");
         if (file) {
@@ -142,6 +171,8 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
             mark_name = argv[i] + 5;
         } else if (strncmp(argv[i], "hist=", 5) == 0) {
             hist_path = argv[i] + 5;
+        } else if (strncmp(argv[i], "blocks=", 7) == 0) {
+            blocks_path = argv[i] + 7;
         } else {
             fprintf(stderr, "insn_count: unknown argument %s\n", argv[i]);
             return -1;
@@ -153,8 +184,9 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
         marks = g_string_new(NULL);
         qemu_plugin_register_vcpu_init_cb(id, on_vcpu_init);
     }
-    if (hist_path) {
+    if (hist_path || blocks_path) {
         functions = g_hash_table_new(g_str_hash, g_str_equal);
+        blocks = g_ptr_array_new();
     }
     qemu_plugin_register_vcpu_tb_trans_cb(id, on_translate);
     qemu_plugin_register_atexit_cb(id, on_exit_cb, NULL);

@@ -19,7 +19,6 @@ use std::fmt::Debug;
 use std::sync::Mutex;
 
 use half::f16;
-use half::slice::HalfFloatSliceExt;
 use pulp::{Simd, WithSimd};
 
 use super::{buffers, simd};
@@ -84,6 +83,16 @@ pub trait Lanes: Copy {
     fn mul_add(self, a: Self::Vector, b: Self::Vector, c: Self::Vector) -> Self::Vector;
     /// `value`, or `zero` in the lanes where `x < limit`.
     fn zero_below(self, x: Self::Vector, limit: Self::Vector, value: Self::Vector) -> Self::Vector;
+    /// `wide[..LANES]`, rounded once to the vector's type.
+    ///
+    /// # Safety
+    /// `LANES` values from `wide` must be readable.
+    unsafe fn load_wide(self, wide: *const f32) -> Self::Vector;
+    /// `wide[..LANES] = value`, in `f32`.
+    ///
+    /// # Safety
+    /// `LANES` values from `wide` must be writable.
+    unsafe fn store_wide(self, wide: *mut f32, value: Self::Vector);
     /// `wide[..LANES] += value`, in `f32`.
     ///
     /// # Safety
@@ -275,6 +284,18 @@ macro_rules! simd_f32_arithmetic {
         #[inline(always)]
         fn zero_below(self, x: S::f32s, limit: S::f32s, value: S::f32s) -> S::f32s {
             self.0.select_f32s(self.0.less_than_f32s(x, limit), self.0.splat_f32s(0.0), value)
+        }
+
+        #[inline(always)]
+        unsafe fn load_wide(self, wide: *const f32) -> S::f32s {
+            // SAFETY: the caller's `LANES` values.
+            unsafe { std::ptr::read_unaligned(wide.cast()) }
+        }
+
+        #[inline(always)]
+        unsafe fn store_wide(self, wide: *mut f32, value: S::f32s) {
+            // SAFETY: the caller's `LANES` values.
+            unsafe { std::ptr::write_unaligned(wide.cast(), value) }
         }
 
         #[inline(always)]
@@ -479,6 +500,19 @@ mod neon_f16 {
         }
 
         #[inline(always)]
+        unsafe fn load_wide(self, wide: *const f32) -> float16x8_t {
+            unsafe { vcvt_high_f16_f32(vcvt_f16_f32(vld1q_f32(wide)), vld1q_f32(wide.add(4))) }
+        }
+
+        #[inline(always)]
+        unsafe fn store_wide(self, wide: *mut f32, value: float16x8_t) {
+            unsafe {
+                vst1q_f32(wide, vcvt_f32_f16(vget_low_f16(value)));
+                vst1q_f32(wide.add(4), vcvt_high_f32_f16(value));
+            }
+        }
+
+        #[inline(always)]
         unsafe fn add_to_wide(self, wide: *mut f32, value: float16x8_t) {
             unsafe {
                 vst1q_f32(wide, vaddq_f32(vld1q_f32(wide), vcvt_f32_f16(vget_low_f16(value))));
@@ -512,21 +546,20 @@ mod neon_f16 {
     }
 }
 
-/// `values` in `f32`: the same slice for `f32`, a widened copy for `f16`.
+/// `values` in `f32`: the same slice for `f32`, a widened copy for `f16` (a vector's worth per
+/// conversion, inline: `half`'s slice conversion calls a function per four values).
 pub fn widened<E: Element>(values: &[E]) -> std::borrow::Cow<'_, [f32]> {
-    // `f32` is the only element type that is not `HALF`, `f16` the only one that is: each cast
-    // below is to the type itself.
-    if E::HALF {
-        let mut wide = vec![0f32; values.len()];
-        bytemuck::cast_slice::<E, f16>(values).convert_to_f32_slice(&mut wide);
-        std::borrow::Cow::Owned(wide)
-    } else {
-        std::borrow::Cow::Borrowed(bytemuck::cast_slice(values))
+    if !E::HALF {
+        // `f32` is the only element type that is not `HALF`: the cast is to the type itself.
+        return std::borrow::Cow::Borrowed(bytemuck::cast_slice(values));
     }
+    let mut wide = vec![0f32; values.len()];
+    E::dispatch(Widen { values, wide: &mut wide });
+    std::borrow::Cow::Owned(wide)
 }
 
 /// `values` as `E`: the same vector for `f32`, a rounded copy (the original recycled) for
-/// `f16` (half's slice conversion, four values per instruction).
+/// `f16`.
 pub fn from_f32_vec<E: Element>(values: Vec<f32>) -> Vec<E> {
     let mut values = Some(values);
     if let Some(same) = (&mut values as &mut dyn Any).downcast_mut::<Option<Vec<E>>>() {
@@ -534,7 +567,68 @@ pub fn from_f32_vec<E: Element>(values: Vec<f32>) -> Vec<E> {
     }
     let values = values.unwrap_or_default();
     let mut narrow = buffers::zeroed::<E>(values.len());
-    bytemuck::cast_slice_mut::<E, f16>(&mut narrow).convert_from_f32_slice(&values);
+    E::dispatch(Narrow { wide: &values, values: &mut narrow });
     buffers::give(values);
     narrow
+}
+
+/// [`widened`]'s conversion.
+struct Widen<'a, E> {
+    values: &'a [E],
+    wide: &'a mut [f32],
+}
+
+impl<E: Element> WithLanes<E> for Widen<'_, E> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_lanes<L: Lanes<Value = E>>(self, lanes: L) {
+        let mut wide = self.wide.chunks_exact_mut(L::LANES);
+        for (values, wide) in self.values.chunks_exact(L::LANES).zip(&mut wide) {
+            // SAFETY: both chunks hold `LANES` values.
+            unsafe { lanes.store_wide(wide.as_mut_ptr(), lanes.load(values.as_ptr())) };
+        }
+        let tail = self.values.len() / L::LANES * L::LANES;
+        wide.into_remainder().iter_mut().zip(&self.values[tail..]).for_each(|(w, v)| *w = v.to_f32());
+    }
+}
+
+/// [`from_f32_vec`]'s conversion.
+struct Narrow<'a, E> {
+    wide: &'a [f32],
+    values: &'a mut [E],
+}
+
+impl<E: Element> WithLanes<E> for Narrow<'_, E> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_lanes<L: Lanes<Value = E>>(self, lanes: L) {
+        let mut values = self.values.chunks_exact_mut(L::LANES);
+        for (wide, values) in self.wide.chunks_exact(L::LANES).zip(&mut values) {
+            // SAFETY: both chunks hold `LANES` values.
+            unsafe { lanes.store(values.as_mut_ptr(), lanes.load_wide(wide.as_ptr())) };
+        }
+        let tail = self.wide.len() / L::LANES * L::LANES;
+        values.into_remainder().iter_mut().zip(&self.wide[tail..]).for_each(|(v, &w)| *v = E::from_f32(w));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Lengths around every vector width, values that round (and one past `f16`'s range):
+    /// each value converted as `half` converts it alone, in both directions.
+    #[test]
+    fn conversions_match_half_on_awkward_lengths() {
+        for len in [0, 1, 3, 7, 8, 9, 15, 16, 17, 33, 1000] {
+            let wide: Vec<f32> = (0..len).map(|i| (i as f32 - 7.3) * 0.1234567 + if i == 5 { 70000.0 } else { 0.0 }).collect();
+            let narrow: Vec<f16> = from_f32_vec(wide.clone());
+            assert_eq!(narrow, wide.iter().map(|&v| f16::from_f32(v)).collect::<Vec<_>>(), "f32 to f16, {len} values");
+            let back = widened(&narrow);
+            assert_eq!(*back, *narrow.iter().map(|v| v.to_f32()).collect::<Vec<_>>(), "f16 to f32, {len} values");
+            assert_eq!(from_f32_vec::<f32>(wide.clone()), wide, "f32 stays itself");
+        }
+    }
 }
