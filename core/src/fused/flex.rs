@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use burn::backend::flex::{FlexTensor, Layout};
 use burn::backend::ops::{ActivationOps, FloatTensorOps};
 use burn::backend::{Bytes, DType, Flex, TensorMetadata};
-use burn::tensor::Shape;
+use burn::tensor::{FloatDType, Shape};
 use half::f16;
 
 use super::{FusedOps, composed, local_value, recycled};
@@ -17,9 +17,9 @@ use crate::kernels::conv_mlp::{MlpWeights, conv_mlp_residual};
 use crate::kernels::dense::dense_conv3x3;
 use crate::kernels::depthwise::{Geometry, depthwise_conv3x3};
 use crate::kernels::gelu::gelu_in_place;
-use crate::kernels::lanes::Element;
+use crate::kernels::lanes::{Element, narrowed};
 use crate::kernels::matmul::{Epilogue, Matrix};
-use crate::kernels::microkernel::{PANEL, pack_panels};
+use crate::kernels::microkernel::{NARROW_PANEL, pack_panels, packed_columns, panel_width};
 use crate::kernels::parallel;
 use crate::kernels::pointwise::{PackedWeight, pointwise_conv, pointwise_conv_new};
 use crate::kernels::pool::spatial_mean;
@@ -153,11 +153,12 @@ fn out_channels(bias: &FlexTensor) -> usize {
 }
 
 /// A weight packed in panels by [`FusedOps::pack_conv_weight`] for `out_channels` outputs,
-/// and its kernel size: stored as a contiguous `[⌈out / PANEL⌉, in, PANEL, taps]` tensor
-/// (taps 1 for a 1x1 kernel, 9 for a 3x3 one), a shape no square convolution kernel has.
+/// and its kernel size: stored as a contiguous `[columns / NARROW_PANEL, in, NARROW_PANEL, taps]`
+/// tensor (`columns` the panels' [`packed_columns`], taps 1 for a 1x1 kernel, 9 for a 3x3 one),
+/// a shape no square convolution kernel has.
 fn panels<E: Stored>(weight: &FlexTensor, out_channels: usize) -> Option<(PackedWeight<'_, E>, usize)> {
-    let [panel_count, in_channels, width, taps] = dims(weight);
-    if weight.dtype() != E::DTYPE || width != PANEL || !matches!(taps, 1 | 9) || out_channels.div_ceil(PANEL) != panel_count {
+    let [narrow_panels, in_channels, width, taps] = dims(weight);
+    if weight.dtype() != E::DTYPE || width != NARROW_PANEL || !matches!(taps, 1 | 9) || packed_columns::<E>(out_channels) != narrow_panels * NARROW_PANEL {
         return None;
     }
     let panels = weight.as_slice::<E>()?;
@@ -179,7 +180,7 @@ fn packed<E: Stored>(weight: &FlexTensor) -> FlexTensor {
         ),
     };
     let panels: Vec<E> = pack_panels(Matrix::transposed(&by_output, input * taps, out));
-    let shape = Shape::new([out.div_ceil(PANEL), input, PANEL, taps]);
+    let shape = Shape::new([packed_columns::<E>(out) / NARROW_PANEL, input, NARROW_PANEL, taps]);
     FlexTensor::new(Bytes::from_elems(panels), Layout::contiguous(shape), E::DTYPE)
 }
 
@@ -210,12 +211,13 @@ fn unpacked_as<E: Stored>(weight: FlexTensor, out_channels: usize) -> FlexTensor
     let Some((PackedWeight { panels, depth, .. }, kernel)) = panels::<E>(&weight, out_channels) else { return weight };
     let (taps, in_channels) = (kernel * kernel, depth / (kernel * kernel));
     let mut plain = vec![E::ZERO; out_channels * depth];
-    for (panel, values) in panels.chunks_exact(depth * PANEL).enumerate() {
-        for (p, row) in values.chunks_exact(PANEL).enumerate() {
+    for first in (0..out_channels).step_by(E::PANEL) {
+        let width = panel_width::<E>(out_channels, first);
+        for (p, row) in panels[first * depth..][..depth * width].chunks_exact(width).enumerate() {
             // Depth index `p` is tap `p / in`, input channel `p % in`.
             let (tap, input) = (p / in_channels, p % in_channels);
-            for (lane, &w) in row.iter().enumerate().take(out_channels - panel * PANEL) {
-                plain[((panel * PANEL + lane) * in_channels + input) * taps + tap] = w;
+            for (lane, &w) in row.iter().enumerate().take(out_channels - first) {
+                plain[((first + lane) * in_channels + input) * taps + tap] = w;
             }
         }
     }
@@ -328,6 +330,16 @@ impl FusedOps for Flex {
             return composed::bilinear_upsample::<Flex>(x, matrix_t, gelu);
         }
         by_dtype!(x, bilinear_upsample_as(x, matrix_t, gelu), composed::bilinear_upsample::<Flex>(x, matrix_t, gelu))
+    }
+
+    fn convert(x: FlexTensor, dtype: FloatDType) -> FlexTensor {
+        match (x.dtype(), dtype) {
+            (DType::F32, FloatDType::F16) if x.as_slice::<f32>().is_some() => {
+                let half: Vec<f16> = narrowed(values::<f32>(&x));
+                FlexTensor::new(recycled::bytes(half), Layout::contiguous(x.shape()), DType::F16)
+            }
+            _ => Flex::float_cast(x, dtype),
+        }
     }
 
     fn spatial_mean(x: FlexTensor) -> FlexTensor {
@@ -814,6 +826,20 @@ const CONV_CASES: [(usize, usize, usize, usize, usize, usize, usize); 16] = [
             let ([q, k, v], [lw, lb]) = (maps.each_ref().map(half), half_local);
             let got = Flex::talking_head_attention(q, k, v, lw, lb, th1, bias, th2, th2_bias, heads, gelu);
             assert_half_close(got, want, kd.max(ks * ks), &format!("talking heads case {case}"));
+        }
+    }
+
+    /// The conversion to `f16` is burn's cast, value for value: on a row-major tensor (ours, a
+    /// vector at a time) with a length no multiple of a vector, and on a channels-last one
+    /// (burn's own); and back to `f32`.
+    #[test]
+    fn convert_matches_burn_cast() {
+        let x = tensor("c", &[2, 3, 7, 5]);
+        for x in [x.clone(), as_channels_last(&x)] {
+            let got = Flex::convert(x.clone(), FloatDType::F16);
+            assert_eq!(got.dtype(), DType::F16);
+            assert_eq!(got.clone().into_data(), Flex::float_cast(x.clone(), FloatDType::F16).into_data());
+            assert_eq!(Flex::convert(got.clone(), FloatDType::F32).into_data(), Flex::float_cast(got, FloatDType::F32).into_data());
         }
     }
 

@@ -21,15 +21,16 @@ mod recycled;
 
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, Dispatch, backend_extension};
-use burn::tensor::Tensor;
+use burn::tensor::{FloatDType, Tensor};
 
 /// Fused operations of EfficientFormerV2's blocks.
 #[backend_extension(Flex: cfg(feature = "cpu"), NdArray: cfg(feature = "reference"), Cube: cfg(feature = "gpu"))]
 pub trait FusedOps: Backend {
     /// A convolution weight `[out, in / groups, k, k]` laid out for this backend's kernels,
     /// once at load time; only this backend's convolution ops read it. burn-flex stores
-    /// a 1x1 or dense 3x3 weight in 16-channel panels (a `[⌈out / 16⌉, in, 16, k · k]`
-    /// tensor, the last panel padded; its ops read the output count from the bias, and their
+    /// a 1x1 or dense 3x3 weight in panels of 16 (`f32`) or 32 (`f16`) output channels (a
+    /// `[columns / 16, in, 16, k · k]` tensor, `columns` the output count rounded up to whole
+    /// panels, the last one padded; its ops read the output count from the bias, and their
     /// fallback unpacks it), a depthwise one `[k, k, in, out]` (the same logical tensor with
     /// other strides), so that no kernel reorders a weight on every call.
     fn pack_conv_weight(weight: FloatTensor<Self>) -> FloatTensor<Self> {
@@ -109,6 +110,15 @@ pub trait FusedOps: Backend {
     /// then `proj`'s leading GELU when `gelu` is set (so that it costs no pass of its own).
     fn bilinear_upsample(x: FloatTensor<Self>, matrix_t: FloatTensor<Self>, gelu: bool) -> FloatTensor<Self> {
         composed::bilinear_upsample::<Self>(x, matrix_t, gelu)
+    }
+
+    /// `x` stored as `dtype`: a model's weights and input images in its precision
+    /// ([`crate::model::placement::Placement`]). burn-flex converts `f32` to `f16` a vector at a
+    /// time ([`crate::kernels::lanes::narrowed`]); its own cast converts a value per call into
+    /// `half`: on aarch64 the image's conversion took 1.8 M of the 11.2 M instructions of S0's
+    /// stem in `f16` (`core/scripts/aarch64-insn.sh`, `-cpu max`).
+    fn convert(x: FloatTensor<Self>, dtype: FloatDType) -> FloatTensor<Self> {
+        Self::float_cast(x, dtype)
     }
 
     /// The mean over the map of `x: [B, C, H, W]`, as `[B, C, 1, 1]`: timm's `forward_head`
@@ -256,6 +266,11 @@ pub fn conv_mlp_residual(x: Tensor<4>, [fc1, mid, fc2]: [(&Tensor<4>, &Tensor<1>
 /// [`FusedOps::bilinear_upsample`] on tensors.
 pub fn bilinear_upsample(x: Tensor<4>, matrix_t: &Tensor<2>, gelu: bool) -> Tensor<4> {
     Tensor::from_dispatch(<Dispatch as FusedOps>::bilinear_upsample(x.into_dispatch(), matrix_t.clone().into_dispatch(), gelu))
+}
+
+/// [`FusedOps::convert`] on a tensor.
+pub fn convert<const D: usize>(x: Tensor<D>, dtype: FloatDType) -> Tensor<D> {
+    Tensor::from_dispatch(<Dispatch as FusedOps>::convert(x.into_dispatch(), dtype))
 }
 
 /// [`FusedOps::spatial_mean`] on a tensor.

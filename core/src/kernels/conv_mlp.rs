@@ -20,7 +20,7 @@ use std::mem::MaybeUninit;
 use super::depthwise::{Geometry, Source, depthwise_row, pitch, repitched};
 use super::matmul::Epilogue;
 use super::lanes::Element;
-use super::microkernel::{self, PANEL, Panels};
+use super::microkernel::{self, Panels, packed_columns};
 use super::pointwise::{PackedWeight, packed_block};
 use super::{buffers, parallel};
 
@@ -45,7 +45,7 @@ pub struct MlpWeights<'a, E = f32> {
 pub fn conv_mlp_residual<E: Element>(x: &[E], [batch, height, width]: [usize; 3], w: MlpWeights<E>) -> Vec<E> {
     let (c, hidden) = (w.fc1.depth, w.fc1.out_channels);
     assert!(w.fc2.depth == hidden && w.fc2.out_channels == c, "conv mlp: fc2 shape");
-    let panels_of = |out: usize, depth: usize| out.next_multiple_of(PANEL) * depth;
+    let panels_of = |out: usize, depth: usize| packed_columns::<E>(out) * depth;
     assert!(w.fc1.panels.len() == panels_of(hidden, c) && w.fc2.panels.len() == panels_of(c, hidden), "conv mlp: product weights");
     assert!(w.fc1_bias.len() == hidden && w.mid_bias.len() == hidden && w.fc2_bias.len() == c, "conv mlp: biases");
     assert!(w.mid.len() == 9 * hidden && x.len() == batch * height * width * c, "conv mlp: taps or input size");

@@ -11,7 +11,7 @@ use std::mem::MaybeUninit;
 use super::depthwise::Geometry;
 use super::matmul::Epilogue;
 use super::lanes::Element;
-use super::microkernel::PANEL;
+use super::microkernel::packed_columns;
 use super::pointwise::{PackedWeight, packed_block};
 use super::{buffers, parallel};
 
@@ -27,7 +27,7 @@ pub fn dense_conv3x3<E: Element>(x: &[E], g: Geometry, weight: PackedWeight<E>, 
     let cout = bias.len();
     assert_eq!(x.len(), g.batch * g.height * g.width * cin, "dense conv: input size");
     assert!(
-        weight.depth == patch && weight.out_channels == cout && weight.panels.len() == patch * cout.next_multiple_of(PANEL),
+        weight.depth == patch && weight.out_channels == cout && weight.panels.len() == patch * packed_columns::<E>(cout),
         "dense conv: packed weight size"
     );
     let (out_h, out_w) = g.output_size();

@@ -30,6 +30,10 @@ pub trait Element: bytemuck::Pod + Default + PartialEq + Debug + Send + Sync {
     const HALF: bool;
     /// Zero.
     const ZERO: Self;
+    /// Columns of one weight panel of the micro-kernel ([`super::microkernel`]): 16 in `f32`
+    /// (6x16 tiles, 24 NEON registers of 4 lanes), 32 in `f16` (6x32 tiles, 24 registers of 8
+    /// lanes: each weight and `a` load shared by twice the multiply-adds of a 6x16 tile).
+    const PANEL: usize;
 
     fn from_f32(value: f32) -> Self;
 
@@ -122,6 +126,7 @@ pub trait Lanes: Copy {
 impl Element for f32 {
     const HALF: bool = false;
     const ZERO: f32 = 0.0;
+    const PANEL: usize = 16;
 
     #[inline(always)]
     fn from_f32(value: f32) -> f32 {
@@ -147,6 +152,7 @@ impl Element for f32 {
 impl Element for f16 {
     const HALF: bool = true;
     const ZERO: f16 = f16::ZERO;
+    const PANEL: usize = 32;
 
     #[inline(always)]
     fn from_f32(value: f32) -> f16 {
@@ -566,9 +572,16 @@ pub fn from_f32_vec<E: Element>(values: Vec<f32>) -> Vec<E> {
         return same.take().unwrap_or_default();
     }
     let values = values.unwrap_or_default();
-    let mut narrow = buffers::zeroed::<E>(values.len());
-    E::dispatch(Narrow { wide: &values, values: &mut narrow });
+    let narrow = narrowed(&values);
     buffers::give(values);
+    narrow
+}
+
+/// `wide` rounded to `E`, a vector's worth per conversion (`half`'s slice conversion calls a
+/// function per four values, and per value on a CPU without `f16` conversions it can inline).
+pub fn narrowed<E: Element>(wide: &[f32]) -> Vec<E> {
+    let mut narrow = buffers::zeroed::<E>(wide.len());
+    E::dispatch(Narrow { wide, values: &mut narrow });
     narrow
 }
 
@@ -593,7 +606,7 @@ impl<E: Element> WithLanes<E> for Widen<'_, E> {
     }
 }
 
-/// [`from_f32_vec`]'s conversion.
+/// [`narrowed`]'s conversion.
 struct Narrow<'a, E> {
     wide: &'a [f32],
     values: &'a mut [E],

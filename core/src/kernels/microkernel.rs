@@ -2,16 +2,21 @@
 //! walk's ([`super::conv_mlp`]), the dense 3x3 convolutions ([`super::dense`], on gathered
 //! patches) and the attention cores ([`super::attention`], on operands packed per call):
 //! `dst (+)= x · w` for a row-major `x` (pixels x depth) and a weight packed at load
-//! time into 16-column panels ([`pack_panels`]), so that a forward pass reads every weight
-//! once, in the order the product uses it, and copies nothing. Output counts that fill no
-//! whole panel (L's 40 channels, S1's 120) pad the last one with zero columns, and its tiles
-//! run on a padded copy of their rows of `dst`: S1's 120-channel stage took 0.95x the time it
-//! took with `gemm` (its FFN and downsampling, alternating runs of the per-stage profile).
+//! time into panels of 16 columns in `f32`, 32 in `f16` ([`pack_panels`]), so that a forward
+//! pass reads every weight once, in the order the product uses it, and copies nothing. Output
+//! counts that fill no whole panel (L's 40 channels, S1's 120) pad the last one with zero
+//! columns, and its tiles run on a padded copy of their rows of `dst`: S1's 120-channel stage
+//! took 0.95x the time it took with `gemm` (its FFN and downsampling, alternating runs of the
+//! per-stage profile). In `f16` a last panel with 16 columns or fewer left is 16 wide
+//! ([`NARROW_PANEL`]), so that 48 channels are not padded to 64.
 //!
-//! Each tile keeps 6 rows x 16 columns of `dst` in registers (12 AVX2 registers, 24 NEON
-//! registers, 6 AVX-512 registers) while it walks the depth: one broadcast of `x[i, p]` per row
-//! and the panel's 16 values of row `p` per step, as XNNPACK's `f32-gemm` 6x16 micro-kernels
-//! do with their packed weights. The `gemm` crate instead packs both operands on every call;
+//! Each tile keeps 6 rows x 16 columns of `dst` in registers in `f32` (12 AVX2 registers, 24
+//! NEON registers, 6 AVX-512 registers) while it walks the depth: one broadcast of `x[i, p]`
+//! per row and the panel's 16 values of row `p` per step, as XNNPACK's `f32-gemm` 6x16
+//! micro-kernels do with their packed weights. In `f16` a tile is 6 x 32 (24 NEON registers of
+//! 8 lanes, the 6 rows' values in 6 more, a weight vector in the last two): its main loop takes 116 instructions per
+//! 96 `fmla` where the 6x16 tile took 64 per 48, and S0's pass in `f16` went from 112 to 106
+//! million instructions (`core/scripts/aarch64-insn.sh`, `-cpu max`). The `gemm` crate instead packs both operands on every call;
 //! with the network's weights cold (a forward pass of L reads 105 MB of them, more than L3)
 //! the packed panels measured 5-22% faster than `gemm` on the stage-2 and stage-3 products
 //! (49 or 196 rows). On the small weights of stages 0 and 1, which stay in cache, it is as
@@ -41,8 +46,12 @@ use super::gelu::gelu_lanes;
 use super::lanes::{Element, Lanes, WithLanes};
 use super::matmul::Matrix;
 
-/// Columns of one panel (and of one tile).
-pub const PANEL: usize = 16;
+/// Columns of the narrowest panel. A product's panels are [`Element::PANEL`] wide, except a
+/// last one with at most this many columns left, which is this wide: in `f16` (32-wide panels)
+/// S0's 48 channels are a panel of 32 and one of 16, not 64 columns of which 16 are zero.
+pub const NARROW_PANEL: usize = 16;
+/// Columns of the widest panel, of either element type.
+const MAX_PANEL: usize = 32;
 /// Rows of one tile.
 pub const TILE_ROWS: usize = 6;
 /// Depth walked per pass over a panel.
@@ -58,15 +67,29 @@ const ROW_GROUP_BYTES: usize = 96 * 1024;
 /// Bytes of one cache line.
 const LINE_BYTES: usize = 64;
 
+/// Columns of the panel of `E` that starts at `column` (a multiple of [`Element::PANEL`]) of a
+/// product `n` columns wide.
+pub fn panel_width<E: Element>(n: usize, column: usize) -> usize {
+    if n - column <= NARROW_PANEL { NARROW_PANEL } else { E::PANEL }
+}
+
+/// Columns the panels of `E` cover for a product `n` columns wide: `n` rounded up to whole
+/// panels, the last one possibly narrow ([`panel_width`]).
+pub fn packed_columns<E: Element>(n: usize) -> usize {
+    let full = n / E::PANEL * E::PANEL;
+    if full == n { n } else { full + panel_width::<E>(n, full) }
+}
+
 /// A product `dst[m, n] (+)= a[m, k] · b[k, n]`, `a` and `dst` row-major, `b` in panels
-/// ([`pack_panels`]), the last one padded when `n` is no multiple of [`PANEL`].
+/// ([`pack_panels`]), the last one padded when `n` fills no whole panel.
 #[derive(Debug, Clone, Copy)]
 pub struct Panels<E> {
     /// `a[i, p]` at `a + i * a_row_stride + p`.
     pub a: *const E,
     /// Elements between two rows of `a`.
     pub a_row_stride: usize,
-    /// `b[p, j]` at `b + j / PANEL * k * PANEL + p * PANEL + j % PANEL`.
+    /// `b[p, j]` at `b + j / P * k * P + p * w + j % P`, `P` the element's
+    /// [`Element::PANEL`] and `w` the width of the panel holding column `j` ([`panel_width`]).
     pub b: *const E,
     /// `dst[i, j]` at `dst + i * dst_row_stride + j`.
     pub dst: *mut E,
@@ -76,7 +99,7 @@ pub struct Panels<E> {
     pub m: usize,
     /// Depth.
     pub k: usize,
-    /// Columns of `dst` (and of `b`, whose panels cover them rounded up to [`PANEL`]).
+    /// Columns of `dst` (and of `b`, whose panels cover them rounded up: [`packed_columns`]).
     pub n: usize,
     /// `bias[j]` at `bias + j`, added to every row, if any.
     pub bias: Option<*const E>,
@@ -86,22 +109,23 @@ pub struct Panels<E> {
     pub gelu: bool,
 }
 
-/// The product's `b: [k, n]` in panels of `E`: panel `j / PANEL` holds rows `0..k` of columns
-/// `j..j + PANEL`, one row after the other; the columns past `n` in the last panel are zero.
+/// The product's `b: [k, n]` in panels of `E`: the panel at column `j` (a multiple of
+/// [`Element::PANEL`]) holds rows `0..k` of columns `j..j + w` (`w` its [`panel_width`]), one
+/// row after the other, from `j · k` on; the columns past `n` in the last panel are zero.
 /// The convolution weights are packed once at load time (PyTorch's `[out, in]` through
 /// [`Matrix::transposed`], rounded to `f16` for `Precision::F16`), the attention's `k_hᵀ` and
 /// `v_h` on every call.
 pub fn pack_panels<T: Element, E: Element>(b: Matrix<T>) -> Vec<E> {
     assert!(b.in_bounds(), "pack_panels: view out of bounds");
     let (k, n) = (b.rows, b.cols);
-    let mut panels = vec![E::ZERO; n.next_multiple_of(PANEL) * k];
+    let mut panels = vec![E::ZERO; packed_columns::<E>(n) * k];
     if k == 0 {
         return panels;
     }
-    for (panel, values) in panels.chunks_exact_mut(k * PANEL).enumerate() {
-        let first_column = panel * PANEL;
-        let width = PANEL.min(n - first_column);
-        for (p, row) in values.chunks_exact_mut(PANEL).enumerate() {
+    for first_column in (0..n).step_by(E::PANEL) {
+        let panel = panel_width::<E>(n, first_column);
+        let width = panel.min(n - first_column);
+        for (p, row) in panels[first_column * k..][..k * panel].chunks_exact_mut(panel).enumerate() {
             let start = p * b.row_stride + first_column * b.col_stride;
             if b.col_stride == 1 {
                 // A row-major `b` (the attention's `v_h`, packed on every call): slices that
@@ -140,13 +164,19 @@ impl<E: Element> WithLanes<E> for Panels<E> {
 
     #[inline(always)]
     fn with_lanes<L: Lanes<Value = E>>(self, lanes: L) {
-        // SAFETY: the caller's guarantees (`multiply`); a panel is `PANEL / lanes` vectors.
+        // SAFETY: the caller's guarantees (`multiply`); a panel is `E::PANEL / lanes` vectors,
+        // a narrow one `NARROW_PANEL / lanes`: 16 and 16 values in `f32`, 32 and 16 in `f16`,
+        // on NEON (4 or 8 lanes), AVX2 (8), AVX-512 (16) or scalar code.
         unsafe {
-            match L::LANES {
-                16 => drive::<L, 1>(lanes, self),
-                8 => drive::<L, 2>(lanes, self),
-                4 => drive::<L, 4>(lanes, self),
-                _ => drive::<L, PANEL>(lanes, self),
+            match (E::PANEL / L::LANES, NARROW_PANEL / L::LANES) {
+                (1, 1) => drive::<L, 1, 1>(lanes, self),
+                (2, 1) => drive::<L, 2, 1>(lanes, self),
+                (2, 2) => drive::<L, 2, 2>(lanes, self),
+                (4, 2) => drive::<L, 4, 2>(lanes, self),
+                (4, 4) => drive::<L, 4, 4>(lanes, self),
+                (8, 4) => drive::<L, 8, 4>(lanes, self),
+                (16, 16) => drive::<L, 16, 16>(lanes, self),
+                _ => drive::<L, 32, 16>(lanes, self),
             }
         }
     }
@@ -162,10 +192,11 @@ enum Start<E> {
 }
 
 /// The blocks of depth, groups of rows and panels, in that order (`VECTORS` vectors of
-/// `L::LANES` make a panel).
+/// `L::LANES` make a panel, `NARROW` a narrow one).
 #[inline(always)]
-unsafe fn drive<L: Lanes, const VECTORS: usize>(lanes: L, p: Panels<L::Value>) {
-    debug_assert_eq!(VECTORS * L::LANES, PANEL);
+unsafe fn drive<L: Lanes, const VECTORS: usize, const NARROW: usize>(lanes: L, p: Panels<L::Value>) {
+    let panel = L::Value::PANEL;
+    debug_assert!(VECTORS * L::LANES == panel && NARROW * L::LANES == NARROW_PANEL);
     let row_group_values = ROW_GROUP_BYTES / size_of::<L::Value>();
     let group_rows = (row_group_values / DEPTH_BLOCK.min(p.k)).max(TILE_ROWS) / TILE_ROWS * TILE_ROWS;
     let mut depth = 0;
@@ -176,17 +207,20 @@ unsafe fn drive<L: Lanes, const VECTORS: usize>(lanes: L, p: Panels<L::Value>) {
         while first_row < p.m {
             let rows = group_rows.min(p.m - first_row);
             let last_group = first_row + rows == p.m;
-            for column in (0..p.n).step_by(PANEL) {
+            for column in (0..p.n).step_by(panel) {
+                let width = panel_width::<L::Value>(p.n, column);
                 // SAFETY: the caller's operands, offset inside their bounds.
                 unsafe {
                     // The panel block this loop reaches next, unless it is already in cache
                     // (panel 0 of the same depth block, for the next group of rows).
-                    let next = if column + PANEL < p.n {
-                        p.b.add((column + PANEL) * p.k + depth * PANEL)
+                    let (next, next_width) = if column + panel < p.n {
+                        let next_width = panel_width::<L::Value>(p.n, column + panel);
+                        (p.b.add((column + panel) * p.k + depth * next_width), next_width)
                     } else if last_group && !last {
-                        p.b.add((depth + block) * PANEL)
+                        let next_width = panel_width::<L::Value>(p.n, 0);
+                        (p.b.add((depth + block) * next_width), next_width)
                     } else {
-                        std::ptr::null()
+                        (std::ptr::null(), 0)
                     };
                     let bias = p.bias.map(|bias| bias.add(column));
                     let start = match (depth == 0, p.accumulate) {
@@ -194,20 +228,24 @@ unsafe fn drive<L: Lanes, const VECTORS: usize>(lanes: L, p: Panels<L::Value>) {
                         (true, true) => Start::Dst(bias),
                         (false, _) => Start::Dst(None),
                     };
-                    let lines = if next.is_null() { 0 } else { block * PANEL * size_of::<L::Value>() / LINE_BYTES };
+                    let lines = block * next_width * size_of::<L::Value>() / LINE_BYTES;
                     let tile = Tile {
                         a: p.a.add(first_row * p.a_row_stride + depth),
                         a_row_stride: p.a_row_stride,
-                        b: p.b.add(column * p.k + depth * PANEL),
+                        b: p.b.add(column * p.k + depth * width),
                         dst: p.dst.add(first_row * p.dst_row_stride + column),
                         dst_row_stride: p.dst_row_stride,
-                        width: PANEL.min(p.n - column),
+                        width: width.min(p.n - column),
                         depth: block,
                         start,
                         gelu: last && p.gelu,
                         prefetch: (next.cast(), lines),
                     };
-                    panel_rows::<L, VECTORS>(lanes, rows, tile);
+                    if width == panel {
+                        panel_rows::<L, VECTORS>(lanes, rows, tile);
+                    } else {
+                        panel_rows::<L, NARROW>(lanes, rows, tile);
+                    }
                 }
             }
             first_row += rows;
@@ -224,7 +262,7 @@ struct Tile<E> {
     b: *const E,
     dst: *mut E,
     dst_row_stride: usize,
-    /// Columns of `dst`: [`PANEL`], or fewer in a last panel.
+    /// Columns of `dst`: the panel's width, or fewer in a last panel.
     width: usize,
     depth: usize,
     start: Start<E>,
@@ -271,14 +309,16 @@ unsafe fn panel_rows<L: Lanes, const VECTORS: usize>(lanes: L, rows: usize, tile
     }
 }
 
-/// `ROWS x PANEL` values of `dst`, accumulated in registers over the tile's depth. A tile
-/// narrower than a panel runs on a copy of its rows of `dst` and of its bias, padded to the
-/// panel ([`Staged`]); the panel's padding columns are zero, the copy's extra columns unused.
+/// `ROWS x (VECTORS · LANES)` values of `dst` (a panel's width), accumulated in registers over
+/// the tile's depth. A tile narrower than its panel runs on a copy of its rows of `dst` and of
+/// its bias, padded to the panel ([`Staged`]); the panel's padding columns are zero, the copy's
+/// extra columns unused.
 #[inline(always)]
 unsafe fn multiply_tile<L: Lanes, const ROWS: usize, const VECTORS: usize>(lanes: L, tile: Tile<L::Value>) {
+    let panel = VECTORS * L::LANES;
     let mut staged = MaybeUninit::uninit();
     // SAFETY: the caller's tile, `ROWS` rows high.
-    let t = if tile.width < PANEL { unsafe { stage(&mut staged, tile, ROWS) } } else { tile };
+    let t = if tile.width < panel { unsafe { stage(&mut staged, tile, ROWS, panel) } } else { tile };
     let width = L::LANES;
     let zero = lanes.splat(0.0);
     let mut acc = [[zero; VECTORS]; ROWS];
@@ -287,7 +327,7 @@ unsafe fn multiply_tile<L: Lanes, const ROWS: usize, const VECTORS: usize>(lanes
     // [`HALF_SUM`] steps; each output is rounded to `f16` once, at the end. (The `f32` path
     // never touches it: its loops stay as small as LLVM unrolls whole, which keeps `acc` in
     // registers.)
-    let mut wide = [[0f32; PANEL]; ROWS];
+    let mut wide = [[0f32; MAX_PANEL]; ROWS];
     let dst_in_wide = L::Value::HALF && matches!(t.start, Start::Dst(_));
     // SAFETY: the tile's rows, columns and depth lie inside the caller's operands.
     unsafe {
@@ -356,7 +396,7 @@ unsafe fn multiply_tile<L: Lanes, const ROWS: usize, const VECTORS: usize>(lanes
                 prefetch(line(step));
             }
             let quads: [L::Quad; ROWS] = std::array::from_fn(|r| lanes.quad_of_one(t.a.add(r * t.a_row_stride + step)));
-            quad_step::<L, ROWS, VECTORS, 0>(lanes, &mut acc, &quads, t.b.add(step * PANEL));
+            quad_step::<L, ROWS, VECTORS, 0>(lanes, &mut acc, &quads, t.b.add(step * panel));
             step += 1;
         }
         if dst_in_wide || (L::Value::HALF && t.depth > run) {
@@ -386,8 +426,8 @@ unsafe fn multiply_tile<L: Lanes, const ROWS: usize, const VECTORS: usize>(lanes
                 }
             }
         }
-        if tile.width < PANEL {
-            unstage(&staged, tile, ROWS);
+        if tile.width < panel {
+            unstage(&staged, tile, ROWS, panel);
         }
     }
 }
@@ -418,11 +458,12 @@ unsafe fn quad_steps<L: Lanes, const ROWS: usize, const VECTORS: usize>(
     // SAFETY: the caller's steps, inside the tile's operands.
     unsafe {
         let quads: [L::Quad; ROWS] = std::array::from_fn(|r| lanes.quad(t.a.add(r * t.a_row_stride + step)));
-        let b = t.b.add(step * PANEL);
+        let panel = VECTORS * L::LANES;
+        let b = t.b.add(step * panel);
         quad_step::<L, ROWS, VECTORS, 0>(lanes, acc, &quads, b);
-        quad_step::<L, ROWS, VECTORS, 1>(lanes, acc, &quads, b.add(PANEL));
-        quad_step::<L, ROWS, VECTORS, 2>(lanes, acc, &quads, b.add(2 * PANEL));
-        quad_step::<L, ROWS, VECTORS, 3>(lanes, acc, &quads, b.add(3 * PANEL));
+        quad_step::<L, ROWS, VECTORS, 1>(lanes, acc, &quads, b.add(panel));
+        quad_step::<L, ROWS, VECTORS, 2>(lanes, acc, &quads, b.add(2 * panel));
+        quad_step::<L, ROWS, VECTORS, 3>(lanes, acc, &quads, b.add(3 * panel));
     }
 }
 
@@ -462,21 +503,21 @@ unsafe fn quad_step<L: Lanes, const ROWS: usize, const VECTORS: usize, const LAN
     }
 }
 
-/// A narrow tile's rows of `dst` and its bias, padded to a whole panel.
+/// A narrow tile's rows of `dst` and its bias, padded to a whole panel (rows a panel apart).
 struct Staged<E> {
-    dst: [E; TILE_ROWS * PANEL],
-    bias: [E; PANEL],
+    dst: [E; TILE_ROWS * MAX_PANEL],
+    bias: [E; MAX_PANEL],
 }
 
 /// Fills `slot` from `tile` (`rows` high, `tile.width` wide, the padding zero) and returns the
-/// tile pointed at the copy.
+/// tile pointed at the copy, whose rows are `panel` values apart.
 ///
 /// # Safety
 /// `tile` must name `rows` rows of `tile.width` values of `dst` and, if it has one, a bias of
-/// `tile.width` values.
+/// `tile.width` values; `panel` is at most [`MAX_PANEL`].
 #[inline(always)]
-unsafe fn stage<E: Element>(slot: &mut MaybeUninit<Staged<E>>, tile: Tile<E>, rows: usize) -> Tile<E> {
-    let staged = slot.write(Staged { dst: [E::ZERO; TILE_ROWS * PANEL], bias: [E::ZERO; PANEL] });
+unsafe fn stage<E: Element>(slot: &mut MaybeUninit<Staged<E>>, tile: Tile<E>, rows: usize, panel: usize) -> Tile<E> {
+    let staged = slot.write(Staged { dst: [E::ZERO; TILE_ROWS * MAX_PANEL], bias: [E::ZERO; MAX_PANEL] });
     let width = tile.width;
     // SAFETY: the caller's guarantees.
     unsafe {
@@ -492,24 +533,24 @@ unsafe fn stage<E: Element>(slot: &mut MaybeUninit<Staged<E>>, tile: Tile<E>, ro
         };
         if let Start::Dst(_) = start {
             for r in 0..rows {
-                std::ptr::copy_nonoverlapping(tile.dst.add(r * tile.dst_row_stride), staged.dst.as_mut_ptr().add(r * PANEL), width);
+                std::ptr::copy_nonoverlapping(tile.dst.add(r * tile.dst_row_stride), staged.dst.as_mut_ptr().add(r * panel), width);
             }
         }
-        Tile { dst: staged.dst.as_mut_ptr(), dst_row_stride: PANEL, width: PANEL, start, ..tile }
+        Tile { dst: staged.dst.as_mut_ptr(), dst_row_stride: panel, width: panel, start, ..tile }
     }
 }
 
 /// Writes the copy's `tile.width` columns back to `tile`'s `rows` rows of `dst`.
 ///
 /// # Safety
-/// [`stage`] must have filled `slot` for this tile.
+/// [`stage`] must have filled `slot` for this tile with this `panel`.
 #[inline(always)]
-unsafe fn unstage<E>(slot: &MaybeUninit<Staged<E>>, tile: Tile<E>, rows: usize) {
+unsafe fn unstage<E>(slot: &MaybeUninit<Staged<E>>, tile: Tile<E>, rows: usize, panel: usize) {
     // SAFETY: the caller's guarantees.
     unsafe {
         let staged = slot.assume_init_ref();
         for r in 0..rows {
-            std::ptr::copy_nonoverlapping(staged.dst.as_ptr().add(r * PANEL), tile.dst.add(r * tile.dst_row_stride), tile.width);
+            std::ptr::copy_nonoverlapping(staged.dst.as_ptr().add(r * panel), tile.dst.add(r * tile.dst_row_stride), tile.width);
         }
     }
 }
@@ -544,7 +585,7 @@ mod tests {
     /// against an `f64` reference. Outside the `n` columns `dst` stays untouched.
     #[test]
     fn panels_match_reference_on_awkward_shapes() {
-        for n in [2 * PANEL, PANEL + 5, 3] {
+        for n in [2 * f32::PANEL, f32::PANEL + 5, 3] {
             for m in 1..=13 {
                 for k in [1, 7, DEPTH_BLOCK + 1, 3 * DEPTH_BLOCK - 5] {
                     check_product(m, k, n);
@@ -557,7 +598,7 @@ mod tests {
     /// every value in the same order.
     #[test]
     fn rows_do_not_depend_on_the_tile_they_fall_in() {
-        for (k, n) in [(7, 3), (DEPTH_BLOCK + 1, PANEL + 5), (176, 1000)] {
+        for (k, n) in [(7, 3), (DEPTH_BLOCK + 1, f32::PANEL + 5), (176, 1000)] {
             let (m, a, b) = (13, values(13 * k, 1), values(k * n, 2));
             let packed: Vec<f32> = pack_panels(Matrix::row_major(&b, k, n));
             let product = |rows: std::ops::Range<usize>| {
@@ -628,12 +669,15 @@ mod tests {
 
     /// The product in `f16` (half-precision lanes where the CPU has them, `f32` lanes on `f16`
     /// values elsewhere) against the `f32` product of the same, rounded operands, on the shapes
-    /// of [`panels_match_reference_on_awkward_shapes`]. The bound is `f16`'s: 2e-3 of the sum
-    /// of the magnitudes the output adds up (a running sum in `f16` rounds at 4.9e-4 of
-    /// itself), plus GELU's own error in `f16` (5.5e-3, [`super::super::gelu`]).
+    /// of [`panels_match_reference_on_awkward_shapes`], `f16`'s panels two whole ones, a last
+    /// narrow one (16 wide) full or 5 wide, a last wide one 21 wide, and 3 columns. The bound
+    /// is `f16`'s: 2e-3 of the sum of the magnitudes the output adds up (a running sum in `f16`
+    /// rounds at 4.9e-4 of itself), plus GELU's own error in `f16` (5.5e-3,
+    /// [`super::super::gelu`]).
     #[test]
     fn half_products_match_f32_on_awkward_shapes() {
-        for n in [2 * PANEL, PANEL + 5, 3] {
+        let panel = f16::PANEL;
+        for n in [2 * panel, panel + NARROW_PANEL, panel + 5, panel + 21, 3] {
             for m in [1, 5, 6, 7, 13] {
                 for k in [1, 7, DEPTH_BLOCK + 1, 3 * DEPTH_BLOCK - 5] {
                     check_half_product(m, k, n);
@@ -673,7 +717,7 @@ mod tests {
     /// In `f16` too, each row of a product is the same bits as that row alone.
     #[test]
     fn half_rows_do_not_depend_on_the_tile_they_fall_in() {
-        let (m, k, n) = (13, DEPTH_BLOCK + 1, PANEL + 5);
+        let (m, k, n) = (13, DEPTH_BLOCK + 1, f16::PANEL + 5);
         let a: Vec<f16> = values(m * k, 1).into_iter().map(f16::from_f32).collect();
         let packed: Vec<f16> = pack_panels(Matrix::row_major(&values(k * n, 2), k, n));
         let product = |rows: std::ops::Range<usize>| {

@@ -3,12 +3,12 @@
 //! the weight in panels ([`PackedWeight`]: the network's are packed once at load time).
 
 use super::matmul::{Epilogue, for_each_block};
-use super::microkernel::{self, PANEL, Panels, TILE_ROWS};
+use super::microkernel::{self, Panels, TILE_ROWS, packed_columns};
 use super::lanes::Element;
 use super::{buffers, parallel};
 
 /// A convolution weight packed at load time for [`microkernel`]: `[depth, out]` in panels of
-/// [`PANEL`] output channels ([`microkernel::pack_panels`]); the depth is a 1x1 kernel's input
+/// output channels ([`microkernel::pack_panels`]); the depth is a 1x1 kernel's input
 /// channels, or a 3x3 kernel's taps and input channels in the order `(ky, kx, in)`
 /// ([`super::dense`]).
 #[derive(Debug, Clone, Copy)]
@@ -17,8 +17,8 @@ pub struct PackedWeight<'a, E = f32> {
     pub panels: &'a [E],
     /// The product's depth.
     pub depth: usize,
-    /// Output channels; the panels cover them rounded up to a multiple of [`PANEL`], the
-    /// last one padded with zero columns.
+    /// Output channels; the panels cover them rounded up to whole panels
+    /// ([`packed_columns`]), the last one padded with zero columns.
     pub out_channels: usize,
 }
 
@@ -51,14 +51,14 @@ pub fn pointwise_conv_new<E: Element>(x: &[E], weight: PackedWeight<E>, bias: &[
 /// and initialised if `epilogue.accumulate`.
 unsafe fn packed_product<E: Element>(dst: *mut E, x: &[E], weight: PackedWeight<E>, epilogue: Epilogue<E>) {
     let PackedWeight { panels, depth: k, out_channels: n } = weight;
-    assert!(k > 0 && panels.len() == k * n.next_multiple_of(PANEL) && x.len().is_multiple_of(k), "pointwise: packed weight shape");
+    assert!(k > 0 && panels.len() == k * packed_columns::<E>(n) && x.len().is_multiple_of(k), "pointwise: packed weight shape");
     assert!(epilogue.bias.is_none_or(|bias| bias.len() == n), "pointwise: bias size");
     let m = x.len() / k;
     if m == 0 || n == 0 {
         return;
     }
     let dst = parallel::SharedPtr(dst);
-    for_each_block([m, n, k], [TILE_ROWS, PANEL], |rows, columns| {
+    for_each_block([m, n, k], [TILE_ROWS, E::PANEL], |rows, columns| {
         // SAFETY: the block lies inside the operands checked above, and only this task writes
         // its part of `dst`.
         unsafe { packed_block(dst.at(0), x, weight, rows, columns, epilogue) }
@@ -69,7 +69,7 @@ unsafe fn packed_product<E: Element>(dst: *mut E, x: &[E], weight: PackedWeight<
 /// `dst (+)= epilogue(x · weight)` (`dst: [pixels, out_channels]`) on the calling thread.
 ///
 /// # Safety
-/// The block must lie inside the product, `first_column` be a multiple of [`PANEL`], and so
+/// The block must lie inside the product, `first_column` be a multiple of `E::PANEL`, and so
 /// `columns` unless the block ends at the last column; `rows > 0`; `dst` must be valid for the
 /// block's writes, which no one else makes during the call, and initialised there if
 /// `epilogue.accumulate`.

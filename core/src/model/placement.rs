@@ -30,7 +30,7 @@ impl Placement {
     pub fn cast<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
         match self.precision {
             Precision::F32 => x,
-            Precision::F16 => x.cast(FloatDType::F16),
+            Precision::F16 => crate::fused::convert(x, FloatDType::F16),
         }
     }
 }
