@@ -59,8 +59,8 @@ pub trait WithLanes<E: Element> {
 pub trait Lanes: Copy {
     type Value: Element;
     type Vector: Copy;
-    /// Four consecutive values of one row of a product's left operand, for four depth steps of
-    /// the micro-kernel ([`super::microkernel`]).
+    /// [`Lanes::STEPS`] consecutive values of one row of a product's left operand, for as many
+    /// depth steps of the micro-kernel ([`super::microkernel`]).
     type Quad: Copy;
 
     /// Values per vector.
@@ -70,6 +70,9 @@ pub trait Lanes: Copy {
     /// Whether a [`Lanes::Quad`] is one register whose lanes the multiply-add takes (NEON's
     /// `fmla` by element), rather than values broadcast from memory.
     const QUAD_IN_REGISTER: bool;
+    /// Values (depth steps) of one [`Lanes::Quad`]: 4, or 8 where a quad is a whole NEON
+    /// register of `f16`.
+    const STEPS: usize;
 
     fn splat(self, value: f32) -> Self::Vector;
     /// # Safety
@@ -109,14 +112,14 @@ pub trait Lanes: Copy {
     unsafe fn add_wide(self, wide: *const f32, value: Self::Vector) -> Self::Vector;
 
     /// # Safety
-    /// Four values from `values` must be readable.
+    /// [`Lanes::STEPS`] values from `values` must be readable.
     unsafe fn quad(self, values: *const Self::Value) -> Self::Quad;
     /// A quad of which only lane 0 is read, for the depth steps after the last whole quad.
     ///
     /// # Safety
     /// `value` must be readable.
     unsafe fn quad_of_one(self, value: *const Self::Value) -> Self::Quad;
-    /// Lane `LANE` of `quad` in every lane of a vector.
+    /// Lane `LANE` (below [`Lanes::STEPS`]) of `quad` in every lane of a vector.
     ///
     /// # Safety
     /// Value `LANE` of the quad must be readable (lane 0 only, for [`Lanes::quad_of_one`]).
@@ -323,6 +326,7 @@ impl<S: Simd> Lanes for SimdF32<S> {
     type Quad = F32Quad;
 
     const QUAD_IN_REGISTER: bool = cfg!(target_arch = "aarch64") && S::F32_LANES == 4;
+    const STEPS: usize = 4;
 
     simd_f32_arithmetic!();
 
@@ -366,8 +370,20 @@ impl<S: Simd> Lanes for SimdF32<S> {
     unsafe fn quad_lane<const LANE: i32>(self, quad: F32Quad) -> S::f32s {
         #[cfg(target_arch = "aarch64")]
         if Self::QUAD_IN_REGISTER {
+            use std::arch::aarch64::vdupq_laneq_f32 as lane;
+            // SAFETY: NEON is aarch64's baseline. `LANE` is below `STEPS`, 4: the last arm
+            // covers the lanes of eight-step quads, which a body for them names (and never
+            // takes here), with a lane in range.
+            let vector = unsafe {
+                match LANE {
+                    0 => lane::<0>(quad.vector),
+                    1 => lane::<1>(quad.vector),
+                    2 => lane::<2>(quad.vector),
+                    _ => lane::<3>(quad.vector),
+                }
+            };
             // SAFETY: with 4 lanes `S::f32s` is NEON's `float32x4_t` (pulp's `f32x4`).
-            return unsafe { std::mem::transmute_copy(&std::arch::aarch64::vdupq_laneq_f32::<LANE>(quad.vector)) };
+            return unsafe { std::mem::transmute_copy(&vector) };
         }
         // SAFETY: the caller's guarantee.
         self.0.splat_f32s(unsafe { *quad.values.add(LANE as usize) })
@@ -379,6 +395,7 @@ impl<S: Simd> Lanes for WidenedF16<S> {
     type Quad = *const f16;
 
     const QUAD_IN_REGISTER: bool = false;
+    const STEPS: usize = 4;
 
     simd_f32_arithmetic!();
 
@@ -444,11 +461,12 @@ mod neon_f16 {
     impl Lanes for NeonF16 {
         type Value = f16;
         type Vector = float16x8_t;
-        type Quad = float16x4_t;
+        type Quad = float16x8_t;
 
         const LANES: usize = 8;
         const REGISTERS: usize = 32;
         const QUAD_IN_REGISTER: bool = true;
+        const STEPS: usize = 8;
 
         #[inline(always)]
         fn splat(self, value: f32) -> float16x8_t {
@@ -536,18 +554,18 @@ mod neon_f16 {
         }
 
         #[inline(always)]
-        unsafe fn quad(self, values: *const f16) -> float16x4_t {
-            unsafe { vreinterpret_f16_u16(vld1_u16(values.cast())) }
+        unsafe fn quad(self, values: *const f16) -> float16x8_t {
+            unsafe { vreinterpretq_f16_u16(vld1q_u16(values.cast())) }
         }
 
         #[inline(always)]
-        unsafe fn quad_of_one(self, value: *const f16) -> float16x4_t {
-            unsafe { vreinterpret_f16_u16(vld1_dup_u16(value.cast())) }
+        unsafe fn quad_of_one(self, value: *const f16) -> float16x8_t {
+            unsafe { vreinterpretq_f16_u16(vld1q_dup_u16(value.cast())) }
         }
 
         #[inline(always)]
-        unsafe fn quad_lane<const LANE: i32>(self, quad: float16x4_t) -> float16x8_t {
-            unsafe { vdupq_lane_f16::<LANE>(quad) }
+        unsafe fn quad_lane<const LANE: i32>(self, quad: float16x8_t) -> float16x8_t {
+            unsafe { vdupq_laneq_f16::<LANE>(quad) }
         }
     }
 }

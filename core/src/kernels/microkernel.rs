@@ -14,10 +14,12 @@
 //! NEON registers, 6 AVX-512 registers) while it walks the depth: one broadcast of `x[i, p]`
 //! per row and the panel's 16 values of row `p` per step, as XNNPACK's `f32-gemm` 6x16
 //! micro-kernels do with their packed weights. In `f16` a tile is 6 x 32 (24 NEON registers of
-//! 8 lanes, the 6 rows' values in 6 more, a weight vector in the last two): its main loop takes 116 instructions per
-//! 96 `fmla` where the 6x16 tile took 64 per 48, and S0's pass in `f16` went from 112 to 106
-//! million instructions (`core/scripts/aarch64-insn.sh`, `-cpu max`). The `gemm` crate instead packs both operands on every call;
-//! with the network's weights cold (a forward pass of L reads 105 MB of them, more than L3)
+//! 8 lanes, the 6 rows' next eight values in 6 more, two weight vectors in the last two): its
+//! main loop takes 220 instructions per 192 `fmla` where the 6x16 tile with four-step quads
+//! took 64 per 48, and S0's pass in `f16` went from 112 to 101 million instructions
+//! (`core/scripts/aarch64-insn.sh`, `-cpu max`: 106 with the wider tile, 101 with quads of
+//! eight steps). The `gemm` crate instead packs both operands on every call; with the network's
+//! weights cold (a forward pass of L reads 105 MB of them, more than L3)
 //! the packed panels measured 5-22% faster than `gemm` on the stage-2 and stage-3 products
 //! (49 or 196 rows). On the small weights of stages 0 and 1, which stay in cache, it is as
 //! fast as `gemm` or faster (S0's 56x56 `fc1`, 32 to 128 channels, one thread: 373 µs
@@ -366,21 +368,21 @@ unsafe fn multiply_tile<L: Lanes, const ROWS: usize, const VECTORS: usize>(lanes
         // slower), so there one loop tests each quad. S0's pass under `qemu-aarch64 -cpu max`: `f16` 128.3 M instructions
         // before, 119.2 M after; `f32` 190.8 M and 185.5 M.
         let run = if L::Value::HALF { HALF_SUM } else { t.depth };
-        let quads_end = t.depth / QUAD * QUAD;
+        let quads_end = t.depth / L::STEPS * L::STEPS;
         let mut step = 0;
         while step < quads_end {
             let run_end = (step + run).min(quads_end);
-            let prefetched_end = if L::QUAD_IN_REGISTER { lines.next_multiple_of(QUAD).clamp(step, run_end) } else { run_end };
+            let prefetched_end = if L::QUAD_IN_REGISTER { lines.next_multiple_of(L::STEPS).clamp(step, run_end) } else { run_end };
             while step < prefetched_end {
                 if L::QUAD_IN_REGISTER || step < lines {
-                    (step..step + QUAD).for_each(|index| prefetch(line(index)));
+                    (step..step + L::STEPS).for_each(|index| prefetch(line(index)));
                 }
                 quad_steps::<L, ROWS, VECTORS>(lanes, &mut acc, t, step);
-                step += QUAD;
+                step += L::STEPS;
             }
             while step < run_end {
                 quad_steps::<L, ROWS, VECTORS>(lanes, &mut acc, t, step);
-                step += QUAD;
+                step += L::STEPS;
             }
             if L::Value::HALF && step % run == 0 && step < t.depth {
                 for r in 0..ROWS {
@@ -432,9 +434,10 @@ unsafe fn multiply_tile<L: Lanes, const ROWS: usize, const VECTORS: usize>(lanes
     }
 }
 
-/// Depth steps one quad ([`Lanes::Quad`]) covers. On aarch64 a quad is one NEON register,
-/// and each step's multiply-adds take their lane of it (`fmla v.4s, v.4s, v.s[i]`, or
-/// `v.8h, v.8h, v.h[i]` in `f16`): one load per row every four steps instead of a
+/// Depth steps `step..step + L::STEPS` of a tile: one quad ([`Lanes::Quad`]) per row, its
+/// lanes the steps. On aarch64 a quad is one NEON register, and each step's multiply-adds take
+/// their lane of it (`fmla v.4s, v.4s, v.s[i]`, or `v.8h, v.8h, v.h[i]` in `f16`, whose quads
+/// are eight steps: a whole register): one load per row every four steps instead of a
 /// load-and-broadcast (`ld1r`) per row and step, and (as LLVM compiles it) the accumulators
 /// stay in registers, where the one-step loop also stored all 24 to the stack on every step. A
 /// main loop of 124 instructions per 96 `fmla` against 63 per 24: S0's pass went from 305 to
@@ -442,9 +445,6 @@ unsafe fn multiply_tile<L: Lanes, const ROWS: usize, const VECTORS: usize>(lanes
 /// prefetch below once per quad). Elsewhere each value is broadcast from memory when its step
 /// needs it (x86's `vbroadcastss` is a load). The same multiply-adds in the same order either
 /// way.
-const QUAD: usize = 4;
-
-/// Depth steps `step..step + QUAD` of a tile: one quad per row, its four lanes the four steps.
 ///
 /// # Safety
 /// The steps lie inside the tile's depth.
@@ -464,6 +464,12 @@ unsafe fn quad_steps<L: Lanes, const ROWS: usize, const VECTORS: usize>(
         quad_step::<L, ROWS, VECTORS, 1>(lanes, acc, &quads, b.add(panel));
         quad_step::<L, ROWS, VECTORS, 2>(lanes, acc, &quads, b.add(2 * panel));
         quad_step::<L, ROWS, VECTORS, 3>(lanes, acc, &quads, b.add(3 * panel));
+        if L::STEPS == 8 {
+            quad_step::<L, ROWS, VECTORS, 4>(lanes, acc, &quads, b.add(4 * panel));
+            quad_step::<L, ROWS, VECTORS, 5>(lanes, acc, &quads, b.add(5 * panel));
+            quad_step::<L, ROWS, VECTORS, 6>(lanes, acc, &quads, b.add(6 * panel));
+            quad_step::<L, ROWS, VECTORS, 7>(lanes, acc, &quads, b.add(7 * panel));
+        }
     }
 }
 
