@@ -5,6 +5,8 @@
 
 use std::mem::MaybeUninit;
 
+use pulp::{Simd, WithSimd};
+
 use super::lanes::{Element, from_f32_vec, widened};
 use super::matmul::Matrix;
 use super::microkernel::{self, Panels, pack_panels};
@@ -141,15 +143,89 @@ pub fn attention<E: Element>(q: &[E], k: &[E], v: &[E], out: &mut [E], shape: At
 
 /// One output head of a 1x1 convolution across heads (timm's `talking_head1`/`talking_head2`):
 /// `out = Σ_h weights[h] · src[h] + (plane_bias or head_bias)` over planes of `out.len()` values.
+/// Blocks of [`MIX_BLOCK`] vectors of `out` stay in registers while every head is added in (it
+/// was a pass over `out` per head, loading and storing it each time: S0's stage 3 under
+/// `qemu-aarch64`, 0.72 M instructions in this function, now 0.67 M); each value is summed in
+/// the same order as before, so to the bit the same.
 fn mix_heads(src: &[f32], weights: &[f32], out: &mut [f32], plane_bias: Option<&[f32]>, head_bias: f32) {
-    let plane = out.len();
-    simd::dispatch(#[inline(always)] || {
+    simd::arch().dispatch(MixHeads { src, weights, out, plane_bias, head_bias });
+}
+
+/// Vectors of a talking-head output block held in registers.
+const MIX_BLOCK: usize = 4;
+
+struct MixHeads<'a> {
+    src: &'a [f32],
+    weights: &'a [f32],
+    out: &'a mut [f32],
+    plane_bias: Option<&'a [f32]>,
+    head_bias: f32,
+}
+
+impl WithSimd for MixHeads<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, simd: S) {
+        let MixHeads { src, weights, out, plane_bias, head_bias } = self;
+        let plane = out.len();
         match plane_bias {
             Some(bias) => out.copy_from_slice(bias),
             None => out.fill(head_bias),
         }
-        for (h, &weight) in weights.iter().enumerate() {
-            out.iter_mut().zip(&src[h * plane..][..plane]).for_each(|(d, s)| *d = weight.mul_add(*s, *d));
+        let split = |h: usize| S::as_simd_f32s(&src[h * plane..][..plane]).0;
+        let sources: Vec<&[[S::f32s; MIX_BLOCK]]> = (0..weights.len()).map(|h| split(h).as_chunks().0).collect();
+        let splats: Vec<S::f32s> = weights.iter().map(|&w| simd.splat_f32s(w)).collect();
+        let (vectors, tail) = S::as_mut_simd_f32s(out);
+        let (blocks, rest) = vectors.as_chunks_mut::<MIX_BLOCK>();
+        for (b, block) in blocks.iter_mut().enumerate() {
+            let mut sums = *block;
+            for (source, &weight) in sources.iter().zip(&splats) {
+                for (sum, &s) in sums.iter_mut().zip(&source[b]) {
+                    *sum = simd.mul_add_f32s(weight, s, *sum);
+                }
+            }
+            *block = sums;
         }
-    });
+        let whole = blocks.len() * MIX_BLOCK;
+        for (i, sum) in rest.iter_mut().enumerate() {
+            for (h, &weight) in splats.iter().enumerate() {
+                *sum = simd.mul_add_f32s(weight, split(h)[whole + i], *sum);
+            }
+        }
+        let first = plane - tail.len();
+        for (i, value) in tail.iter_mut().enumerate() {
+            for (h, &weight) in weights.iter().enumerate() {
+                *value = weight.mul_add(src[h * plane + first + i], *value);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Against the sum written out, head by head, to the bit: planes of 1 value, under a
+    /// vector, a block and a few vectors more, and 49 and 196 (the 7x7 and 14x14 stages), with
+    /// 1, 3 and 8 heads, each bias form.
+    #[test]
+    fn mix_heads_matches_the_written_sum() {
+        for plane in [1, 3, 17, 49, 67, 196] {
+            for heads in [1, 3, 8] {
+                let src: Vec<f32> = (0..heads * plane).map(|i| ((i * 29) % 41) as f32 * 0.37 - 7.0).collect();
+                let weights: Vec<f32> = (0..heads).map(|h| 0.3 - h as f32 * 0.11).collect();
+                let bias: Vec<f32> = (0..plane).map(|i| i as f32 * 0.01).collect();
+                for plane_bias in [Some(&bias[..]), None] {
+                    let mut out = vec![0.0; plane];
+                    mix_heads(&src, &weights, &mut out, plane_bias, 0.25);
+                    for (i, got) in out.iter().enumerate() {
+                        let start = plane_bias.map_or(0.25, |b| b[i]);
+                        let want = (0..heads).fold(start, |d, h| weights[h].mul_add(src[h * plane + i], d));
+                        assert_eq!(got.to_bits(), want.to_bits(), "plane {plane}, {heads} heads, value {i}");
+                    }
+                }
+            }
+        }
+    }
 }

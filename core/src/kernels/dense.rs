@@ -74,42 +74,92 @@ fn gather_patches<E: Element>(patches: &mut [MaybeUninit<E>], x: &[E], g: Geomet
 }
 
 /// The patches of output pixels `first_column..` of row `oy` of `image`, one per `9 · in`
-/// values of `segment`.
+/// values of `segment`. Kernel row by kernel row: the pixels whose three taps lie inside the
+/// input row (all but the first and, for some widths, the last) in one tight loop of whole-run
+/// copies ([`copy_runs`]), the border pixels tap by tap.
 fn gather_segment<E: Element>(segment: &mut [MaybeUninit<E>], x: &[E], g: Geometry, image: usize, oy: usize, first_column: usize) {
-    let cin = g.channels;
-    let run = 3 * cin;
+    let (cin, stride) = (g.channels, g.stride);
+    let (run, patch) = (3 * cin, 9 * cin);
+    let columns = first_column..first_column + segment.len() / patch;
+    // `ox` has its taps `ox · stride - 1 ..= ox · stride + 1` inside `0..width` from 1 to
+    // `(width - 2) / stride`.
+    let inside_end = if g.width >= 2 { (g.width - 2) / stride + 1 } else { 0 };
+    let first_inside = columns.start.max(1).min(columns.end);
+    let inside = first_inside..columns.end.min(inside_end).max(first_inside);
     let zero = |values: &mut [MaybeUninit<E>]| values.iter_mut().for_each(|v| _ = v.write(E::ZERO));
     for ky in 0..3 {
-        let iy = (oy * g.stride + ky).checked_sub(1).filter(|&iy| iy < g.height);
-        let row = iy.map(|iy| &x[(image * g.height + iy) * g.width * cin..][..g.width * cin]);
-        for (taps, ox) in segment.chunks_exact_mut(3 * run).zip(first_column..) {
-            let taps = &mut taps[ky * run..(ky + 1) * run];
-            let Some(row) = row else {
-                zero(taps);
-                continue;
-            };
-            match (ox * g.stride).checked_sub(1) {
-                // All three taps inside the row: adjacent pixels, one run.
-                Some(left) if left + 2 < g.width => copy_run(taps, &row[left * cin..left * cin + run]),
-                _ => {
-                    for (kx, tap) in taps.chunks_exact_mut(cin).enumerate() {
-                        match (ox * g.stride + kx).checked_sub(1).filter(|&ix| ix < g.width) {
-                            Some(ix) => _ = tap.write_copy_of_slice(&row[ix * cin..(ix + 1) * cin]),
-                            None => zero(tap),
-                        }
-                    }
+        let taps_at = |ox: usize| (ox - columns.start) * patch + ky * run;
+        let Some(iy) = (oy * stride + ky).checked_sub(1).filter(|&iy| iy < g.height) else {
+            columns.clone().for_each(|ox| zero(&mut segment[taps_at(ox)..][..run]));
+            continue;
+        };
+        let row = &x[(image * g.height + iy) * g.width * cin..][..g.width * cin];
+        if !inside.is_empty() {
+            let src = &row[(inside.start * stride - 1) * cin..];
+            copy_runs(&mut segment[taps_at(inside.start)..], patch, src, stride * cin, run, inside.len());
+        }
+        for ox in (columns.start..inside.start).chain(inside.end..columns.end) {
+            let taps = &mut segment[taps_at(ox)..][..run];
+            for (kx, tap) in taps.chunks_exact_mut(cin).enumerate() {
+                match (ox * stride + kx).checked_sub(1).filter(|&ix| ix < g.width) {
+                    Some(ix) => _ = tap.write_copy_of_slice(&row[ix * cin..(ix + 1) * cin]),
+                    None => zero(tap),
                 }
             }
         }
     }
 }
 
-/// `dst.write_copy_of_slice(src)`, as a few register moves for the stem's 9-value runs (3
-/// pixels of 3 channels) rather than a `memcpy` call.
+/// `count` runs of `run` values: the `i`-th read from `src[i · step..]`, written to
+/// `dst[i · patch..]`. The stem's first convolution (3 channels: runs of 9 values, 3 pixels)
+/// copies each run in a few register moves; longer runs through `memcpy`. Before this loop the
+/// gather kept its indices on the stack, 40 instructions a run under `qemu-aarch64`: S0's stem
+/// gathered in 2.2 M instructions, now 1.25 M, in either precision.
 #[inline(always)]
-fn copy_run<E: Element>(dst: &mut [MaybeUninit<E>], src: &[E]) {
-    match (<&mut [MaybeUninit<E>; 9]>::try_from(&mut *dst), <&[E; 9]>::try_from(src)) {
-        (Ok(dst), Ok(src)) => *dst = src.map(MaybeUninit::new),
-        _ => _ = dst.write_copy_of_slice(src),
+fn copy_runs<E: Element>(dst: &mut [MaybeUninit<E>], patch: usize, src: &[E], step: usize, run: usize, count: usize) {
+    let pairs = dst.chunks_mut(patch).zip(src.windows(run).step_by(step)).take(count);
+    if run == 9 {
+        for (dst, src) in pairs {
+            let (dst, src) = (dst[..9].as_chunks_mut::<9>().0, src.as_chunks::<9>().0);
+            dst[0] = src[0].map(MaybeUninit::new);
+        }
+    } else {
+        pairs.for_each(|(dst, src)| _ = dst[..run].write_copy_of_slice(src));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every patch value against its index arithmetic: strides 1 and 2, maps 1 to 8 wide (the
+    /// border columns on both sides, none inside, one inside), 1, 3 (runs of 9) and 5
+    /// channels, two images, blocks that start and end mid-row and cross into the next image.
+    #[test]
+    fn gather_matches_index_arithmetic() {
+        for (stride, height, width, channels) in [(2, 5, 7, 3), (1, 3, 4, 3), (2, 4, 8, 5), (1, 2, 1, 1), (2, 3, 2, 3), (1, 3, 3, 5), (2, 1, 5, 1)] {
+            let g = Geometry { batch: 2, height, width, channels, stride };
+            let (out_h, out_w) = g.output_size();
+            let x: Vec<f32> = (0..2 * height * width * channels).map(|i| i as f32 + 1.0).collect();
+            let total = 2 * out_h * out_w;
+            let patch = 9 * channels;
+            for (first, pixels) in [(0, total), (1, total - 2), (out_w + 1, 2.min(total - out_w - 1)), (total - 1, 1)] {
+                let mut patches = vec![MaybeUninit::new(f32::NAN); pixels * patch];
+                gather_patches(&mut patches, &x, g, first);
+                for (p, values) in patches.chunks_exact(patch).enumerate() {
+                    let pixel = first + p;
+                    let (image, oy, ox) = (pixel / (out_h * out_w), pixel / out_w % out_h, pixel % out_w);
+                    for (i, value) in values.iter().enumerate() {
+                        let (ky, kx, c) = (i / (3 * channels), i / channels % 3, i % channels);
+                        let (iy, ix) = ((oy * stride + ky) as isize - 1, (ox * stride + kx) as isize - 1);
+                        let inside = (0..height as isize).contains(&iy) && (0..width as isize).contains(&ix);
+                        let want = if inside { x[((image * height + iy as usize) * width + ix as usize) * channels + c] } else { 0.0 };
+                        // SAFETY: every value was initialised (NaN before the gather).
+                        let got = unsafe { value.assume_init() };
+                        assert_eq!(got, want, "{g:?} block at {first}: pixel {pixel} tap ({ky},{kx},{c})");
+                    }
+                }
+            }
+        }
     }
 }
