@@ -17,7 +17,7 @@ use crate::kernels::conv_mlp::{MlpWeights, conv_mlp_residual};
 use crate::kernels::dense::dense_conv3x3;
 use crate::kernels::depthwise::{Geometry, depthwise_conv3x3};
 use crate::kernels::gelu::gelu_in_place;
-use crate::kernels::lanes::{Element, narrowed};
+use crate::kernels::lanes::{Element, narrowed, widened};
 use crate::kernels::matmul::{Epilogue, Matrix};
 use crate::kernels::microkernel::{NARROW_PANEL, pack_panels, packed_columns, panel_width};
 use crate::kernels::parallel;
@@ -333,10 +333,17 @@ impl FusedOps for Flex {
     }
 
     fn convert(x: FlexTensor, dtype: FloatDType) -> FlexTensor {
+        // A dense tensor (row-major or channels-last) is converted over its storage as it lies,
+        // and keeps its layout; anything else goes through burn's cast.
+        let dense = x.layout().start_offset() == 0 && x.bytes().len() == x.shape().num_elements() * x.dtype().size();
         match (x.dtype(), dtype) {
-            (DType::F32, FloatDType::F16) if x.as_slice::<f32>().is_some() => {
-                let half: Vec<f16> = narrowed(values::<f32>(&x));
-                FlexTensor::new(recycled::bytes(half), Layout::contiguous(x.shape()), DType::F16)
+            (DType::F32, FloatDType::F16) if dense => {
+                let half: Vec<f16> = narrowed(x.storage::<f32>());
+                FlexTensor::new(recycled::bytes(half), x.layout().clone(), DType::F16)
+            }
+            (DType::F16, FloatDType::F32) if dense => {
+                let wide = widened(x.storage::<f16>()).into_owned();
+                FlexTensor::new(recycled::bytes(wide), x.layout().clone(), DType::F32)
             }
             _ => Flex::float_cast(x, dtype),
         }

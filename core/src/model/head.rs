@@ -87,9 +87,9 @@ impl ClassifierHead {
         let [batch, channels, _, _] = x.dims();
         let pooled = fused::spatial_mean(x);
         let embedding =
-            embed.then(|| pooled.clone().reshape([batch, channels]).cast(FloatDType::F32) * self.norm_scale.clone() + self.norm_shift.clone());
+            embed.then(|| fused::convert(pooled.clone().reshape([batch, channels]), FloatDType::F32) * self.norm_scale.clone() + self.norm_shift.clone());
         let logits = self.classifier.forward(pooled);
         let classes = logits.dims()[1];
-        HeadOutput { logits: logits.reshape([batch, classes]).cast(FloatDType::F32), embedding }
+        HeadOutput { logits: fused::convert(logits.reshape([batch, classes]), FloatDType::F32), embedding }
     }
 }

@@ -11,6 +11,7 @@ use super::stage::EfficientFormerV2Stage;
 use super::stem::Stem4;
 use crate::config::{Config, IMAGE_SIZE, NUM_STAGES};
 use crate::error::{Error, Result};
+use crate::fused;
 use crate::weights::spec;
 use crate::weights::state_dict::StateDict;
 
@@ -93,7 +94,7 @@ impl EfficientFormerV2 {
         let mut x = self.stem.forward(self.placement.cast(images));
         let stages: [Tensor<4>; NUM_STAGES] = std::array::from_fn(|i| {
             x = self.stages[i].forward(x.clone());
-            x.clone().cast(FloatDType::F32)
+            fused::convert(x.clone(), FloatDType::F32)
         });
         Ok(ForwardOutput { logits: self.head.forward(x), stages })
     }
