@@ -15,6 +15,9 @@
  *   hist=FILE  writes `INSTRUCTIONS SYMBOL` to FILE for each function of the main program
  *              (its mangled symbol; `?` for code outside it: the C library, ld.so), booked to
  *              the function where each translated block starts;
+ *   from=N,to=M (with mark= and hist= or blocks=) books to FILE only the instructions between
+ *              the N-th and the M-th mark after each 0xFFFF mark (a profiled pass's start;
+ *              itself the 0th): e.g. from=0,to=1 is the stem, the layer the first mark ends;
  *   blocks=FILE writes `INSTRUCTIONS ADDRESS LENGTH SYMBOL` to FILE for each translated block
  *              that ran (its guest address in hex, its instruction count): `objdump` at that
  *              address less the program's load base (a function's first block less its `nm`
@@ -37,6 +40,9 @@ static const char *mark_name;
 static struct qemu_plugin_register *x0;
 static GMutex lock;
 static GString *marks;
+/* from=/to=: marks since the last 0xFFFF mark, and whether blocks are booked now. */
+static int window, window_from, window_to, marks_since_start = 1 << 30;
+static volatile int booking = 1;
 
 static const char *hist_path;
 /* Per function: how many instructions ran in the blocks that start in it (updated
@@ -75,6 +81,10 @@ static void on_mark(unsigned int vcpu, void *userdata) {
         memcpy(&label, value->data, value->len < 8 ? value->len : 8);
     }
     g_byte_array_free(value, TRUE);
+    if (window) {
+        marks_since_start = (uint32_t)label == 0xFFFF ? 0 : marks_since_start + 1;
+        booking = marks_since_start >= window_from && marks_since_start < window_to;
+    }
     g_mutex_lock(&lock);
     g_string_append_printf(marks, "mark %" PRIu32 " %" PRIu64 "\n", (uint32_t)label,
                            qemu_plugin_u64_sum(executed));
@@ -84,6 +94,9 @@ static void on_mark(unsigned int vcpu, void *userdata) {
 static void on_block(unsigned int vcpu, void *userdata) {
     (void)vcpu;
     Block *block = userdata;
+    if (!booking) {
+        return;
+    }
     __atomic_fetch_add(&block->function->insns, block->insns, __ATOMIC_RELAXED);
     __atomic_fetch_add(&block->executed, block->insns, __ATOMIC_RELAXED);
 }
@@ -171,6 +184,12 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
             mark_name = argv[i] + 5;
         } else if (strncmp(argv[i], "hist=", 5) == 0) {
             hist_path = argv[i] + 5;
+        } else if (strncmp(argv[i], "from=", 5) == 0) {
+            window = 1;
+            window_from = atoi(argv[i] + 5);
+        } else if (strncmp(argv[i], "to=", 3) == 0) {
+            window = 1;
+            window_to = atoi(argv[i] + 3);
         } else if (strncmp(argv[i], "blocks=", 7) == 0) {
             blocks_path = argv[i] + 7;
         } else {
@@ -178,6 +197,11 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
             return -1;
         }
     }
+    if (window && !mark_name) {
+        fprintf(stderr, "insn_count: from= and to= need mark=\n");
+        return -1;
+    }
+    booking = !window;
     board = qemu_plugin_scoreboard_new(sizeof(uint64_t));
     executed = qemu_plugin_scoreboard_u64(board);
     if (mark_name) {
