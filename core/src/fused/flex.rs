@@ -106,12 +106,17 @@ fn from_channels_last<E: Stored>(data: Vec<E>, [b, c, h, w]: [usize; 4]) -> Flex
     FlexTensor::new(recycled::bytes(data), Layout::new(Shape::new([b, c, h, w]), strides, 0), E::DTYPE)
 }
 
+/// Whether `x`'s storage holds its elements and nothing else, in any order (row-major,
+/// channels-last): a kernel may then map over the storage as it lies.
+fn dense_storage(x: &FlexTensor) -> bool {
+    x.layout().start_offset() == 0 && x.bytes().len() == x.shape().num_elements() * x.dtype().size()
+}
+
 /// `x` as a channels-last map whose storage this call owns alone (so a kernel may write the
 /// result into it): `x` itself when it already is one, else a copy.
 fn owned_channels_last<E: Stored>(mut x: FlexTensor) -> FlexTensor {
     let shape = dims(&x);
-    let whole = x.layout().start_offset() == 0 && x.bytes().len() == shape.iter().product::<usize>() * size_of::<E>();
-    if whole && x.layout().permute(&[0, 2, 3, 1]).is_contiguous() && x.try_storage_mut::<E>().is_some() {
+    if dense_storage(&x) && x.layout().permute(&[0, 2, 3, 1]).is_contiguous() && x.try_storage_mut::<E>().is_some() {
         return x;
     }
     let mut copy = buffers::take(x.shape().num_elements());
@@ -335,7 +340,7 @@ impl FusedOps for Flex {
     fn convert(x: FlexTensor, dtype: FloatDType) -> FlexTensor {
         // A dense tensor (row-major or channels-last) is converted over its storage as it lies,
         // and keeps its layout; anything else goes through burn's cast.
-        let dense = x.layout().start_offset() == 0 && x.bytes().len() == x.shape().num_elements() * x.dtype().size();
+        let dense = dense_storage(&x);
         match (x.dtype(), dtype) {
             (DType::F32, FloatDType::F16) if dense => {
                 let half: Vec<f16> = narrowed(x.storage::<f32>());
@@ -526,8 +531,7 @@ fn spatial_mean_as<E: Stored>(x: FlexTensor) -> FlexTensor {
 fn gelu_as<E: Stored>(x: FlexTensor) -> FlexTensor {
     // A dense tensor (row-major or channels-last) is mapped over its storage as it lies,
     // copied first only when shared; anything else is made contiguous.
-    let dense = x.layout().start_offset() == 0 && x.bytes().len() == x.shape().num_elements() * size_of::<E>();
-    let mut out = if dense { x } else { x.to_contiguous() };
+    let mut out = if dense_storage(&x) { x } else { x.to_contiguous() };
     parallel::for_each_chunk(out.storage_mut::<E>(), GELU_CHUNK, |_, chunk| gelu_in_place(chunk));
     out
 }
