@@ -6,7 +6,8 @@
 #   trixie_chroot DIR PACKAGE...     creates DIR (debootstrap minbase) when it is missing and
 #                                    installs the packages into it (with /proc mounted)
 #   chroot_mount DIR SOURCE TARGET   mounts SOURCE (a directory or file, or `proc`) at
-#                                    DIR/TARGET and remembers it
+#                                    DIR/TARGET (after clearing a stale mount there) and
+#                                    remembers it
 #   chroot_unmount_all               unmounts what chroot_mount mounted, last first: callers
 #                                    set it as their EXIT trap before mounting
 
@@ -25,6 +26,9 @@ trixie_chroot() {
 
 chroot_mount() {
   local target=$1$3
+  # A mount left by a run that was killed before its trap ran (a bind of a since-deleted
+  # checkout) makes the new mount fail: clear it first. Two runs never share a chroot.
+  while mountpoint -q "$target" 2>/dev/null; do umount -l "$target"; done
   [[ -e $target ]] || mkdir -p "$target"
   if [[ $2 == proc ]]; then mount -t proc proc "$target"; else mount --bind "$2" "$target"; fi
   chroot_mounts+=("$target")
