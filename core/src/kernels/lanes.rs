@@ -597,6 +597,9 @@ pub fn from_f32_vec<E: Element>(values: Vec<f32>) -> Vec<E> {
 
 /// `wide` rounded to `E`, a vector's worth per conversion (`half`'s slice conversion calls a
 /// function per four values, and per value on a CPU without `f16` conversions it can inline).
+/// Both conversions loop over offsets: over zipped chunks, LLVM tested both ends, 9
+/// instructions per eight values on NEON where this takes 7 (a photo in `f16`: 0.17 M, now
+/// 0.13 M).
 pub fn narrowed<E: Element>(wide: &[f32]) -> Vec<E> {
     let mut narrow = buffers::zeroed::<E>(wide.len());
     E::dispatch(Narrow { wide, values: &mut narrow });
@@ -614,13 +617,13 @@ impl<E: Element> WithLanes<E> for Widen<'_, E> {
 
     #[inline(always)]
     fn with_lanes<L: Lanes<Value = E>>(self, lanes: L) {
-        let mut wide = self.wide.chunks_exact_mut(L::LANES);
-        for (values, wide) in self.values.chunks_exact(L::LANES).zip(&mut wide) {
-            // SAFETY: both chunks hold `LANES` values.
-            unsafe { lanes.store_wide(wide.as_mut_ptr(), lanes.load(values.as_ptr())) };
-        }
+        assert_eq!(self.values.len(), self.wide.len(), "conversion: lengths");
         let tail = self.values.len() / L::LANES * L::LANES;
-        wide.into_remainder().iter_mut().zip(&self.values[tail..]).for_each(|(w, v)| *w = v.to_f32());
+        for start in (0..tail).step_by(L::LANES) {
+            // SAFETY: `start + LANES ≤ tail`, within both slices (of one length).
+            unsafe { lanes.store_wide(self.wide.as_mut_ptr().add(start), lanes.load(self.values.as_ptr().add(start))) };
+        }
+        self.wide[tail..].iter_mut().zip(&self.values[tail..]).for_each(|(w, v)| *w = v.to_f32());
     }
 }
 
@@ -635,13 +638,13 @@ impl<E: Element> WithLanes<E> for Narrow<'_, E> {
 
     #[inline(always)]
     fn with_lanes<L: Lanes<Value = E>>(self, lanes: L) {
-        let mut values = self.values.chunks_exact_mut(L::LANES);
-        for (wide, values) in self.wide.chunks_exact(L::LANES).zip(&mut values) {
-            // SAFETY: both chunks hold `LANES` values.
-            unsafe { lanes.store(values.as_mut_ptr(), lanes.load_wide(wide.as_ptr())) };
-        }
+        assert_eq!(self.values.len(), self.wide.len(), "conversion: lengths");
         let tail = self.wide.len() / L::LANES * L::LANES;
-        values.into_remainder().iter_mut().zip(&self.wide[tail..]).for_each(|(v, &w)| *v = E::from_f32(w));
+        for start in (0..tail).step_by(L::LANES) {
+            // SAFETY: `start + LANES ≤ tail`, within both slices (of one length).
+            unsafe { lanes.store(self.values.as_mut_ptr().add(start), lanes.load_wide(self.wide.as_ptr().add(start))) };
+        }
+        self.values[tail..].iter_mut().zip(&self.wide[tail..]).for_each(|(v, &w)| *v = E::from_f32(w));
     }
 }
 

@@ -56,14 +56,17 @@ pub const NARROW_PANEL: usize = 16;
 const MAX_PANEL: usize = 32;
 /// Rows of one tile.
 pub const TILE_ROWS: usize = 6;
-/// Depth walked per pass over a panel.
+/// Depth walked per pass over a panel. In `f16` also the longest run of depth steps a tile
+/// sums in its registers: each block's run is added in `f32` to what `dst` held (the residual,
+/// or the blocks before it) and rounded to `f16` once. A running `f16` sum rounds at 4.9e-4 of
+/// itself on every step. Summed whole in `f16`, residual included, the products took the
+/// logits 0.7-1.8% from PyTorch's (S0-S2, seeded batch); in runs of 64 moved into `f32` sums,
+/// 0.19-0.38% (all four variants, photo and batch); in runs of a whole block, 0.26-0.62%, for
+/// 6-7% fewer instructions (the move cost 9 instructions per vector of eight lanes, a tenth of
+/// a 64-step run's loop; passes under `qemu-aarch64 -cpu max`: S0 96.8 M before, 91.1 M after,
+/// L 533.9 and 495.5), which took every stage under 0.55 of `f32`'s instructions (stage 3 had
+/// been 0.55-0.59, the stems 0.59).
 const DEPTH_BLOCK: usize = 256;
-/// Depth steps an `f16` tile sums in its registers before adding them into `f32` sums. A
-/// running `f16` sum rounds at 4.9e-4 of itself on every step: summed whole in `f16` (and on
-/// top of the residual), the products took the logits 0.7-1.8% from PyTorch's (S0-S2, seeded
-/// batch); in runs of 64 with the residual and the runs summed in `f32`, 0.16-0.43%. A run costs
-/// 2 conversions, 2 additions, 2 loads and 2 stores per vector, against 64 multiply-adds.
-const HALF_SUM: usize = 64;
 /// Bytes of `a` one group of rows may span (96 KiB, well inside L2).
 const ROW_GROUP_BYTES: usize = 96 * 1024;
 /// Bytes of one cache line.
@@ -324,11 +327,10 @@ unsafe fn multiply_tile<L: Lanes, const ROWS: usize, const VECTORS: usize>(lanes
     let width = L::LANES;
     let zero = lanes.splat(0.0);
     let mut acc = [[zero; VECTORS]; ROWS];
-    // In `f16`, `wide` holds `f32` sums beside the registers' `f16` ones: what `dst` held (a
-    // residual, or the sum of the depth blocks before this one), and the registers' runs of
-    // [`HALF_SUM`] steps; each output is rounded to `f16` once, at the end. (The `f32` path
-    // never touches it: its loops stay as small as LLVM unrolls whole, which keeps `acc` in
-    // registers.)
+    // In `f16`, `wide` holds in `f32` what `dst` held (a residual, or the sum of the depth
+    // blocks before this one), to which the registers' run of the block ([`DEPTH_BLOCK`]) is
+    // added; each output is rounded to `f16` once, at the end. (The `f32` path never touches
+    // it: its loops stay as small as LLVM unrolls whole, which keeps `acc` in registers.)
     let mut wide = [[0f32; MAX_PANEL]; ROWS];
     let dst_in_wide = L::Value::HALF && matches!(t.start, Start::Dst(_));
     // SAFETY: the tile's rows, columns and depth lie inside the caller's operands.
@@ -359,20 +361,19 @@ unsafe fn multiply_tile<L: Lanes, const ROWS: usize, const VECTORS: usize>(lanes
         // may ask for up to three lines past the share: hints, which never fault).
         let (first_line, lines) = t.prefetch;
         let line = |index: usize| first_line.wrapping_add(index * LINE_BYTES);
-        // In `f16`, the registers sum runs of `HALF_SUM` depth steps at most, then move into
-        // `f32` (`wide`); in `f32` one run covers the whole depth. A run's quads are counted
-        // loops: with the run's end and the flush tested in the quad loop, the `f16` loop spent
-        // 11 instructions per quad on them beside its 48 `fmla`. On NEON (quads in registers)
-        // the quads after the tile's last prefetch are a loop of their own; on x86 (AVX2's 16
-        // registers) that second loop made LLVM keep the accumulators on the stack (S0 1.7x
-        // slower), so there one loop tests each quad. S0's pass under `qemu-aarch64 -cpu max`: `f16` 128.3 M instructions
-        // before, 119.2 M after; `f32` 190.8 M and 185.5 M.
-        let run = if L::Value::HALF { HALF_SUM } else { t.depth };
+        // The quads are counted loops (with the end tested in the quad loop, an earlier `f16`
+        // loop spent 11 instructions per quad on it beside its 48 `fmla`). On NEON (quads in
+        // registers) the quads after the tile's last prefetch are a loop of their own; on x86
+        // (AVX2's 16 registers) that second loop made LLVM keep the accumulators on the stack
+        // (S0 1.7x slower), so there one loop tests each quad. S0's pass under `qemu-aarch64
+        // -cpu max`, with the end tested per step: `f16` 128.3 M instructions, counted 119.2 M;
+        // `f32` 190.8 M and 185.5 M. The two loops sit in an outer one that ends after one
+        // pass: written without it, or under an `if`, LLVM kept the `f16` accumulators on the
+        // stack (S0's pass in `f16` 123-129 M instructions against 91 M, `f32` 181 M against 180).
         let quads_end = t.depth / L::STEPS * L::STEPS;
         let mut step = 0;
         while step < quads_end {
-            let run_end = (step + run).min(quads_end);
-            let prefetched_end = if L::QUAD_IN_REGISTER { lines.next_multiple_of(L::STEPS).clamp(step, run_end) } else { run_end };
+            let prefetched_end = if L::QUAD_IN_REGISTER { lines.next_multiple_of(L::STEPS).clamp(step, quads_end) } else { quads_end };
             while step < prefetched_end {
                 if L::QUAD_IN_REGISTER || step < lines {
                     (step..step + L::STEPS).for_each(|index| prefetch(line(index)));
@@ -380,17 +381,9 @@ unsafe fn multiply_tile<L: Lanes, const ROWS: usize, const VECTORS: usize>(lanes
                 quad_steps::<L, ROWS, VECTORS>(lanes, &mut acc, t, step);
                 step += L::STEPS;
             }
-            while step < run_end {
+            while step < quads_end {
                 quad_steps::<L, ROWS, VECTORS>(lanes, &mut acc, t, step);
                 step += L::STEPS;
-            }
-            if L::Value::HALF && step % run == 0 && step < t.depth {
-                for r in 0..ROWS {
-                    for v in 0..VECTORS {
-                        lanes.add_to_wide(wide[r].as_mut_ptr().add(v * width), acc[r][v]);
-                        acc[r][v] = zero;
-                    }
-                }
             }
         }
         while step < t.depth {
@@ -401,7 +394,7 @@ unsafe fn multiply_tile<L: Lanes, const ROWS: usize, const VECTORS: usize>(lanes
             quad_step::<L, ROWS, VECTORS, 0>(lanes, &mut acc, &quads, t.b.add(step * panel));
             step += 1;
         }
-        if dst_in_wide || (L::Value::HALF && t.depth > run) {
+        if dst_in_wide {
             for r in 0..ROWS {
                 for v in 0..VECTORS {
                     acc[r][v] = lanes.add_wide(wide[r].as_ptr().add(v * width), acc[r][v]);
