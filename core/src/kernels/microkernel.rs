@@ -339,7 +339,7 @@ unsafe fn multiply_tile<L: Lanes, const ROWS: usize, const VECTORS: usize>(lanes
             Start::Dst(bias) if dst_in_wide => {
                 for r in 0..ROWS {
                     for v in 0..VECTORS {
-                        lanes.add_to_wide(wide[r].as_mut_ptr().add(v * width), lanes.load(t.dst.add(r * t.dst_row_stride + v * width)));
+                        lanes.store_wide(wide[r].as_mut_ptr().add(v * width), lanes.load(t.dst.add(r * t.dst_row_stride + v * width)));
                     }
                 }
                 Start::Bias(bias)
