@@ -330,16 +330,18 @@ unsafe fn multiply_tile<L: Lanes, const ROWS: usize, const VECTORS: usize>(lanes
     // In `f16`, `wide` holds in `f32` what `dst` held (a residual, or the sum of the depth
     // blocks before this one), to which the registers' run of the block ([`DEPTH_BLOCK`]) is
     // added; each output is rounded to `f16` once, at the end. (The `f32` path never touches
-    // it: its loops stay as small as LLVM unrolls whole, which keeps `acc` in registers.)
-    let mut wide = [[0f32; MAX_PANEL]; ROWS];
+    // it: its loops stay as small as LLVM unrolls whole, which keeps `acc` in registers.) Read
+    // only where stored first.
+    let mut wide = [[MaybeUninit::<f32>::uninit(); MAX_PANEL]; ROWS];
     let dst_in_wide = L::Value::HALF && matches!(t.start, Start::Dst(_));
-    // SAFETY: the tile's rows, columns and depth lie inside the caller's operands.
+    // SAFETY: the tile's rows, columns and depth lie inside the caller's operands; `wide` is read
+    // (under `dst_in_wide`) only after the same condition stored every value read.
     unsafe {
         let start = match t.start {
             Start::Dst(bias) if dst_in_wide => {
                 for r in 0..ROWS {
                     for v in 0..VECTORS {
-                        lanes.store_wide(wide[r].as_mut_ptr().add(v * width), lanes.load(t.dst.add(r * t.dst_row_stride + v * width)));
+                        lanes.store_wide(wide[r].as_mut_ptr().cast::<f32>().add(v * width), lanes.load(t.dst.add(r * t.dst_row_stride + v * width)));
                     }
                 }
                 Start::Bias(bias)
@@ -397,7 +399,7 @@ unsafe fn multiply_tile<L: Lanes, const ROWS: usize, const VECTORS: usize>(lanes
         if dst_in_wide {
             for r in 0..ROWS {
                 for v in 0..VECTORS {
-                    acc[r][v] = lanes.add_wide(wide[r].as_ptr().add(v * width), acc[r][v]);
+                    acc[r][v] = lanes.add_wide(wide[r].as_ptr().cast::<f32>().add(v * width), acc[r][v]);
                 }
             }
         }
