@@ -105,11 +105,8 @@ pub trait Lanes: Copy {
     /// # Safety
     /// `LANES` values from `wide` must be readable and writable.
     unsafe fn add_to_wide(self, wide: *mut f32, value: Self::Vector);
-    /// `wide[..LANES] + value`, summed in `f32` and rounded once to the vector's type.
-    ///
-    /// # Safety
-    /// `LANES` values from `wide` must be readable.
-    unsafe fn add_wide(self, wide: *const f32, value: Self::Vector) -> Self::Vector;
+    /// `a + b`, summed in `f32` and rounded once to the vector's type.
+    fn add_in_f32(self, a: Self::Vector, b: Self::Vector) -> Self::Vector;
 
     /// # Safety
     /// [`Lanes::STEPS`] values from `values` must be readable.
@@ -314,9 +311,8 @@ macro_rules! simd_f32_arithmetic {
         }
 
         #[inline(always)]
-        unsafe fn add_wide(self, wide: *const f32, value: S::f32s) -> S::f32s {
-            // SAFETY: the caller's `LANES` values.
-            self.0.add_f32s(unsafe { std::ptr::read_unaligned(wide.cast()) }, value)
+        fn add_in_f32(self, a: S::f32s, b: S::f32s) -> S::f32s {
+            self.0.add_f32s(a, b)
         }
     };
 }
@@ -545,10 +541,10 @@ mod neon_f16 {
         }
 
         #[inline(always)]
-        unsafe fn add_wide(self, wide: *const f32, value: float16x8_t) -> float16x8_t {
+        fn add_in_f32(self, a: float16x8_t, b: float16x8_t) -> float16x8_t {
             unsafe {
-                let low = vaddq_f32(vld1q_f32(wide), vcvt_f32_f16(vget_low_f16(value)));
-                let high = vaddq_f32(vld1q_f32(wide.add(4)), vcvt_high_f32_f16(value));
+                let low = vaddq_f32(vcvt_f32_f16(vget_low_f16(a)), vcvt_f32_f16(vget_low_f16(b)));
+                let high = vaddq_f32(vcvt_high_f32_f16(a), vcvt_high_f32_f16(b));
                 vcvt_high_f16_f32(vcvt_f16_f32(low), high)
             }
         }

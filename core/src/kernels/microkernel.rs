@@ -327,25 +327,14 @@ unsafe fn multiply_tile<L: Lanes, const ROWS: usize, const VECTORS: usize>(lanes
     let width = L::LANES;
     let zero = lanes.splat(0.0);
     let mut acc = [[zero; VECTORS]; ROWS];
-    // In `f16`, `wide` holds in `f32` what `dst` held (a residual, or the sum of the depth
-    // blocks before this one), to which the registers' run of the block ([`DEPTH_BLOCK`]) is
-    // added; each output is rounded to `f16` once, at the end. (The `f32` path never touches
-    // it: its loops stay as small as LLVM unrolls whole, which keeps `acc` in registers.) Read
-    // only where stored first.
-    let mut wide = [[MaybeUninit::<f32>::uninit(); MAX_PANEL]; ROWS];
-    let dst_in_wide = L::Value::HALF && matches!(t.start, Start::Dst(_));
-    // SAFETY: the tile's rows, columns and depth lie inside the caller's operands; `wide` is read
-    // (under `dst_in_wide`) only after the same condition stored every value read.
+    // In `f16`, what `dst` held (a residual, or the sum of the depth blocks before this one) is
+    // added in `f32` to the registers' run of the block ([`DEPTH_BLOCK`]) at the end, and each
+    // output rounded to `f16` once. (In `f32` the registers start from `dst`.)
+    let dst_added_at_end = L::Value::HALF && matches!(t.start, Start::Dst(_));
+    // SAFETY: the tile's rows, columns and depth lie inside the caller's operands.
     unsafe {
         let start = match t.start {
-            Start::Dst(bias) if dst_in_wide => {
-                for r in 0..ROWS {
-                    for v in 0..VECTORS {
-                        lanes.store_wide(wide[r].as_mut_ptr().cast::<f32>().add(v * width), lanes.load(t.dst.add(r * t.dst_row_stride + v * width)));
-                    }
-                }
-                Start::Bias(bias)
-            }
+            Start::Dst(bias) if dst_added_at_end => Start::Bias(bias),
             start => start,
         };
         for (r, row) in acc.iter_mut().enumerate() {
@@ -396,10 +385,10 @@ unsafe fn multiply_tile<L: Lanes, const ROWS: usize, const VECTORS: usize>(lanes
             quad_step::<L, ROWS, VECTORS, 0>(lanes, &mut acc, &quads, t.b.add(step * panel));
             step += 1;
         }
-        if dst_in_wide {
+        if dst_added_at_end {
             for r in 0..ROWS {
                 for v in 0..VECTORS {
-                    acc[r][v] = lanes.add_wide(wide[r].as_ptr().cast::<f32>().add(v * width), acc[r][v]);
+                    acc[r][v] = lanes.add_in_f32(lanes.load(t.dst.add(r * t.dst_row_stride + v * width)), acc[r][v]);
                 }
             }
         }
